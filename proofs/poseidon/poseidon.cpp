@@ -1,0 +1,216 @@
+// Poseidon permutation: the unoptimised reference schedule and the optimised kernel, compiled
+// twice (generic x86-64 and BMI2/ADX) and selected once at run time.
+#include "proofs/poseidon/poseidon.hpp"
+
+#include <string>
+
+namespace sealhost::proofs::poseidon {
+namespace {
+
+// Independent hashes interleaved by hash_batch; enough to cover the partial rounds' latency
+// chain (S-box: 3 dependent multiplications, then a dot product feeding the next round).
+constexpr size_t kBatchLanes = 4;
+
+// Optimised permutation of L independent states of width T (see Constants in the header for the
+// schedule). Always inlined so each dispatch wrapper compiles it for its own target ISA.
+template <size_t T, size_t L>
+[[gnu::always_inline]] inline void permute_opt(const Constants& c, Fr (*s)[T]) {
+  const Fr* crc = c.compressed_round_constants.data();
+  const Fr* mds = c.mds.data();
+  const size_t half = c.full_rounds / 2;
+
+  auto dense = [&](const Fr* m) {
+    for (size_t l = 0; l < L; ++l) {
+      Fr out[T];
+      for (size_t i = 0; i < T; ++i) {
+        Fr acc = m[i * T] * s[l][0];
+        for (size_t j = 1; j < T; ++j) acc += m[i * T + j] * s[l][j];
+        out[i] = acc;
+      }
+      for (size_t i = 0; i < T; ++i) s[l][i] = out[i];
+    }
+  };
+
+  for (size_t l = 0; l < L; ++l) {
+    for (size_t i = 0; i < T; ++i) s[l][i] += crc[i];
+  }
+  crc += T;
+  for (size_t r = 0; r < half; ++r) {
+    for (size_t l = 0; l < L; ++l) {
+      for (size_t i = 0; i < T; ++i) s[l][i] = s[l][i].pow5() + crc[i];
+    }
+    crc += T;
+    dense(r + 1 == half ? c.pre_sparse.data() : mds);
+  }
+  const size_t stride = 2 * T - 1;
+  const Fr* sp = c.sparse.data();
+  for (size_t r = 0; r < c.partial_rounds; ++r, sp += stride) {
+    const Fr k = *crc++;
+    for (size_t l = 0; l < L; ++l) {
+      const Fr s0 = s[l][0].pow5() + k;
+      Fr acc = sp[0] * s0;
+      for (size_t j = 1; j < T; ++j) acc += sp[j] * s[l][j];
+      for (size_t i = 1; i < T; ++i) s[l][i] += sp[T + i - 1] * s0;
+      s[l][0] = acc;
+    }
+  }
+  for (size_t r = 0; r < half; ++r) {
+    const bool last = r + 1 == half;
+    for (size_t l = 0; l < L; ++l) {
+      for (size_t i = 0; i < T; ++i) {
+        s[l][i] = last ? s[l][i].pow5() : s[l][i].pow5() + crc[i];
+      }
+    }
+    if (!last) crc += T;
+    dense(mds);
+  }
+}
+
+using PermuteFn = void (*)(const Constants&, Fr*);
+
+template <size_t T, size_t L>
+void permute_generic(const Constants& c, Fr* state) {
+  permute_opt<T, L>(c, reinterpret_cast<Fr(*)[T]>(state));
+}
+
+template <size_t T, size_t L>
+__attribute__((target("bmi2,adx"))) void permute_bmi2(const Constants& c, Fr* state) {
+  permute_opt<T, L>(c, reinterpret_cast<Fr(*)[T]>(state));
+}
+
+struct Kernels {
+  PermuteFn single = nullptr;
+  PermuteFn batch = nullptr;
+};
+
+bool use_bmi2() {
+  static const bool kUse = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+  }();
+  return kUse;
+}
+
+template <size_t A>
+Kernels kernels_for() {
+  if (use_bmi2()) return {permute_bmi2<A + 1, 1>, permute_bmi2<A + 1, kBatchLanes>};
+  return {permute_generic<A + 1, 1>, permute_generic<A + 1, kBatchLanes>};
+}
+
+const Kernels& kernels(size_t arity) {
+  static const std::array<Kernels, kSupportedArities.size()> kTable = {
+      kernels_for<2>(),  kernels_for<4>(),  kernels_for<8>(), kernels_for<11>(),
+      kernels_for<16>(), kernels_for<24>(), kernels_for<36>()};
+  for (size_t i = 0; i < kSupportedArities.size(); ++i) {
+    if (kSupportedArities[i] == arity) return kTable[i];
+  }
+  throw PoseidonError("poseidon arity " + std::to_string(arity) +
+                      ": unsupported (use one of 2, 4, 8, 11, 16, 24, 36)");
+}
+
+void check_input_count(size_t arity, size_t count) {
+  if (count > arity) {
+    throw PoseidonError("poseidon arity " + std::to_string(arity) + ": " + std::to_string(count) +
+                        " inputs exceed the arity (pass at most arity elements)");
+  }
+}
+
+}  // namespace
+
+Fr hash_with_tag(size_t arity, const Fr& tag, std::span<const Fr> inputs) {
+  check_input_count(arity, inputs.size());
+  const Constants& c = constants(arity);
+  Fr state[kMaxArity + 1];
+  state[0] = tag;
+  for (size_t i = 0; i < inputs.size(); ++i) state[i + 1] = inputs[i];
+  for (size_t i = inputs.size() + 1; i <= arity; ++i) state[i] = Fr();
+  kernels(arity).single(c, state);
+  return state[1];
+}
+
+Fr hash(std::span<const Fr> inputs) {
+  return hash_with_tag(inputs.size(), merkle_tree_tag(inputs.size()), inputs);
+}
+
+Fr hash_constant_length(size_t arity, std::span<const Fr> inputs) {
+  return hash_with_tag(arity, constant_length_tag(inputs.size()), inputs);
+}
+
+Fr hash_plain(size_t arity, const Fr& tag, std::span<const Fr> inputs) {
+  check_input_count(arity, inputs.size());
+  const Constants& c = constants(arity);
+  const size_t t = c.width;
+  std::vector<Fr> s(t);
+  s[0] = tag;
+  for (size_t i = 0; i < inputs.size(); ++i) s[i + 1] = inputs[i];
+  std::vector<Fr> tmp(t);
+  size_t k = 0;
+  auto round = [&](bool full) {
+    for (size_t i = 0; i < t; ++i) s[i] += c.round_constants[k + i];
+    k += t;
+    if (full) {
+      for (auto& x : s) x = x.pow5();
+    } else {
+      s[0] = s[0].pow5();
+    }
+    for (size_t i = 0; i < t; ++i) {
+      Fr acc;
+      for (size_t j = 0; j < t; ++j) acc += c.mds[i * t + j] * s[j];
+      tmp[i] = acc;
+    }
+    s.swap(tmp);
+  };
+  for (size_t r = 0; r < c.full_rounds / 2; ++r) round(true);
+  for (size_t r = 0; r < c.partial_rounds; ++r) round(false);
+  for (size_t r = 0; r < c.full_rounds / 2; ++r) round(true);
+  return s[1];
+}
+
+void hash_batch(size_t arity, const Fr* inputs, Fr* out, size_t n) {
+  const Constants& c = constants(arity);
+  const Kernels& k = kernels(arity);
+  const size_t t = arity + 1;
+  const Fr tag = merkle_tree_tag(arity);
+  Fr state[kBatchLanes * (kMaxArity + 1)];
+  size_t i = 0;
+  for (; i + kBatchLanes <= n; i += kBatchLanes) {
+    for (size_t l = 0; l < kBatchLanes; ++l) {
+      state[l * t] = tag;
+      for (size_t j = 0; j < arity; ++j) state[l * t + 1 + j] = inputs[(i + l) * arity + j];
+    }
+    k.batch(c, state);
+    for (size_t l = 0; l < kBatchLanes; ++l) out[i + l] = state[l * t + 1];
+  }
+  for (; i < n; ++i) {
+    state[0] = tag;
+    for (size_t j = 0; j < arity; ++j) state[1 + j] = inputs[i * arity + j];
+    k.single(c, state);
+    out[i] = state[1];
+  }
+}
+
+void hash_batch_bytes(size_t arity, const uint8_t* inputs, uint8_t* out, size_t n) {
+  constexpr size_t kChunk = 64;
+  std::vector<Fr> in(kChunk * arity);
+  std::vector<Fr> res(kChunk);
+  for (size_t base = 0; base < n; base += kChunk) {
+    const size_t m = std::min(kChunk, n - base);
+    for (size_t i = 0; i < m * arity; ++i) {
+      const size_t index = base * arity + i;
+      auto f = Fr::from_bytes(inputs + 32 * index);
+      if (!f) {
+        throw field::FieldError("poseidon batch input element " + std::to_string(index) +
+                                ": 32-byte value is not a canonical field element (>= r)");
+      }
+      in[i] = *f;
+    }
+    hash_batch(arity, in.data(), res.data(), m);
+    for (size_t i = 0; i < m; ++i) res[i].to_bytes(out + 32 * (base + i));
+  }
+}
+
+const char* kernel_name() {
+  return use_bmi2() ? "bmi2-adx" : "generic";
+}
+
+}  // namespace sealhost::proofs::poseidon

@@ -13,7 +13,7 @@
 
 #define SEALHOST_SHA_TARGET __attribute__((target("sha,sse4.1,ssse3")))
 #ifndef SEALHOST_SHA254_STREAMS
-#define SEALHOST_SHA254_STREAMS 2
+#define SEALHOST_SHA254_STREAMS 4
 #endif
 #define SEALHOST_SHA_INLINE SEALHOST_SHA_TARGET __attribute__((always_inline)) inline
 

@@ -16,7 +16,7 @@ inline constexpr size_t kQuadUnpaddedBytes = 127;
 inline constexpr size_t kQuadPaddedBytes = 128;
 
 // Size conversions exactly as fr32::padding (to_padded_bytes / to_unpadded_bytes): partial words
-// count their bits, so e.g. to_padded_bytes(30) == 31 and to_unpadded_bytes(128) == 127.
+// count their bits, so e.g. to_padded_bytes(32) == 33 and to_unpadded_bytes(128) == 127.
 uint64_t to_padded_bytes(uint64_t unpadded);
 uint64_t to_unpadded_bytes(uint64_t padded);
 

@@ -22,26 +22,31 @@ inline void store64(uint8_t* p, uint64_t v) {
 
 constexpr uint64_t kTopBitsClear = 0x3fffffffffffffffULL;
 
-inline void pad_quad(const uint8_t* in, uint8_t* out) {
-  // Word w starts at input bit 254*w = byte 31*w + ... : (byte offset, shift) per spec §1.1.
-  constexpr size_t kOffset[4] = {0, 31, 63, 95};
-  constexpr unsigned kShift[4] = {0, 6, 4, 2};
-  for (size_t w = 0; w < 4; ++w) {
-    const uint8_t* src = in + kOffset[w];
-    const unsigned s = kShift[w];
-    for (size_t i = 0; i < 4; ++i) {
-      uint64_t v = load64(src + 8 * i);
-      if (s != 0) {
-        // The byte after the last limb of word 3 is outside the quad; its bits would land in the
-        // cleared top bits anyway, so it is read as zero.
-        const size_t next = kOffset[w] + 8 * i + 8;
-        const uint64_t hi = next < kQuadUnpaddedBytes ? in[next] : 0;
-        v = (v >> s) | (hi << (64 - s));
+// Word w of the output is input bits [254w, 254w + 254): byte offset 31w + ..., shift 6, 4, 2
+// for w = 1, 2, 3 (spec §1.1). Each 64-bit output limb is a funnel shift of two input loads.
+template <size_t kOffset, unsigned kShift>
+inline void pad_word(const uint8_t* in, uint8_t* out) {
+  for (size_t i = 0; i < 4; ++i) {
+    uint64_t v = load64(in + kOffset + 8 * i);
+    if constexpr (kShift != 0) {
+      // For the last limb of word 3 the next load would start past the quad; the bits it would
+      // supply land in the two cleared top bits, so it is skipped.
+      if (kOffset + 8 * i + 8 < kQuadUnpaddedBytes) {
+        v = (v >> kShift) | (load64(in + kOffset + 8 * i + 8) << (64 - kShift));
+      } else {
+        v >>= kShift;
       }
-      if (i == 3) v &= kTopBitsClear;
-      store64(out + 32 * w + 8 * i, v);
     }
+    if (i == 3) v &= kTopBitsClear;
+    store64(out + 8 * i, v);
   }
+}
+
+inline void pad_quad(const uint8_t* in, uint8_t* out) {
+  pad_word<0, 0>(in, out);
+  pad_word<31, 6>(in, out + 32);
+  pad_word<63, 4>(in, out + 64);
+  pad_word<95, 2>(in, out + 96);
 }
 
 inline void unpad_quad(const uint8_t* in, uint8_t* out) {

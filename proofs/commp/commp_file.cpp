@@ -5,8 +5,12 @@
 
 #include <bit>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <exception>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "proofs/commp/commp.hpp"
@@ -77,6 +81,93 @@ class File {
   int fd_ = -1;
 };
 
+// Reads the file in batch-sized blocks on its own thread, one block ahead of the hasher, so disk
+// reads overlap hashing. Blocks are whole hasher batches, which the hasher consumes without a copy.
+class DoubleBufferedReader {
+ public:
+  DoubleBufferedReader(const File& file, uint64_t total, size_t block, const char* what)
+      : file_(file), total_(total), what_(what) {
+    for (auto& s : slots_) s.data.resize(static_cast<size_t>(std::min<uint64_t>(block, total)));
+    thread_ = std::thread([this] { read_loop(); });
+  }
+
+  ~DoubleBufferedReader() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  DoubleBufferedReader(const DoubleBufferedReader&) = delete;
+  DoubleBufferedReader& operator=(const DoubleBufferedReader&) = delete;
+
+  // The next block in file order; valid until release(). Rethrows read errors.
+  std::span<const uint8_t> next() {
+    Slot& s = slots_[consumer_ % 2];
+    std::unique_lock lock(mutex_);
+    cv_.wait(lock, [&] { return s.full; });
+    if (error_) std::rethrow_exception(error_);
+    return {s.data.data(), s.len};
+  }
+
+  void release() {
+    {
+      std::lock_guard lock(mutex_);
+      slots_[consumer_ % 2].full = false;
+    }
+    ++consumer_;
+    cv_.notify_all();
+  }
+
+ private:
+  struct Slot {
+    std::vector<uint8_t> data;
+    size_t len = 0;
+    bool full = false;
+  };
+
+  void read_loop() {
+    uint64_t offset = 0;
+    for (uint64_t k = 0; offset < total_; ++k) {
+      Slot& s = slots_[k % 2];
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return stop_ || !s.full; });
+        if (stop_) return;
+      }
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(s.data.size(), total_ - offset));
+      std::exception_ptr error;
+      try {
+        file_.read_exact({s.data.data(), n}, offset, what_);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      {
+        std::lock_guard lock(mutex_);
+        s.len = n;
+        s.full = true;
+        if (error) error_ = error;
+      }
+      cv_.notify_all();
+      if (error) return;
+      offset += n;
+    }
+  }
+
+  const File& file_;
+  uint64_t total_;
+  const char* what_;
+  Slot slots_[2];
+  uint64_t consumer_ = 0;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 CommpResult commp_file(const std::filesystem::path& path, unsigned threads,
@@ -95,14 +186,13 @@ CommpResult commp_file(const std::filesystem::path& path, unsigned threads,
   }
   ::posix_fadvise(file.fd(), 0, 0, POSIX_FADV_SEQUENTIAL);
   CommpHasher hasher(threads, InputKind::kUnpadded);
-  // Reading whole batches lets the hasher work straight from this buffer.
-  std::vector<uint8_t> buf(hasher.batch_bytes());
+  DoubleBufferedReader reader(file, total, hasher.batch_bytes(), kWhat);
   uint64_t done = 0;
   while (done < total) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), total - done));
-    file.read_exact({buf.data(), n}, done, kWhat);
-    hasher.update({buf.data(), n});
-    done += n;
+    const std::span<const uint8_t> batch = reader.next();
+    hasher.update(batch);
+    done += batch.size();
+    reader.release();
     if (progress) progress(done, total);
   }
   return hasher.finish();

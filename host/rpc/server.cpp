@@ -184,7 +184,9 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, kServerName); }));
     busy_ = true;
-    ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
+    upgrade_ = std::move(request);  // must outlive the asynchronous accept
+    ws_.async_accept(upgrade_,
+                     beast::bind_front_handler(&WsSession::on_accept, shared_from_this()));
   }
 
   void shutdown() override {
@@ -241,6 +243,12 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
   void do_close() {
     if (close_started_ || !ws_.is_open()) return;
     close_started_ = true;
+    // A peer that is not reading would hold the close handshake for the full handshake timeout;
+    // when we are the ones closing, a short wait for its close frame is enough.
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    timeouts.idle_timeout = milliseconds(impl_.opt.ws_idle_timeout_ms);
+    timeouts.handshake_timeout = kLingerTime;
+    ws_.set_option(timeouts);
     ws_.async_close(websocket::close_code::going_away,
                     [self = shared_from_this()](beast::error_code) {});
   }
@@ -248,6 +256,7 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
   CallContext ctx() const { return context(perms_, Transport::kWebSocket); }
 
   websocket::stream<beast::tcp_stream> ws_;
+  Request upgrade_;
   beast::flat_buffer buffer_;
   PermSet perms_;
   std::string out_;

@@ -165,6 +165,8 @@ Digest state_bytes(const State& state) {
 }
 
 void Hasher::update(std::span<const uint8_t> data) {
+  // An empty span may carry a null pointer, which memcpy must not see.
+  if (data.empty()) return;
   const uint8_t* p = data.data();
   size_t len = data.size();
   total_bytes_ += len;

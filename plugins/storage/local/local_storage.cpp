@@ -375,15 +375,23 @@ sdk::PathInfo LocalStorage::attach(const sdk::AttachRequest& req) {
       }
     }
   }
-  // Lotus creates the type directories lazily; creating them now surfaces permission problems at
-  // attach time rather than in the middle of sealing.
-  for (uint32_t t : kFileTypes) make_dir(root / file_type_dir(t));
+  // The metadata goes first: type directories without it would make the directory look busy to
+  // the next init. Lotus creates the type directories lazily; creating them now surfaces
+  // permission problems at attach time rather than in the middle of sealing.
   if (created) write_meta(root, path->meta, options_.fsync);
+  for (uint32_t t : kFileTypes) make_dir(root / file_type_dir(t));
   {
     std::lock_guard lock(mu_);
+    space_locked(*path);  // fails now, not on first use, when free space cannot be read
     paths_.push_back(path);
   }
-  refresh_used({path});
+  try {
+    refresh_used({path});
+  } catch (...) {
+    std::lock_guard lock(mu_);
+    paths_.erase(std::find(paths_.begin(), paths_.end(), path));
+    throw;
+  }
   log_.info(
       std::string(created ? "initialised and attached" : "attached") + " storage path " +
       path->location + " (id " + path->meta.id + ", weight " + std::to_string(path->meta.weight) +

@@ -11,10 +11,13 @@
 #include <sealhost/sdk/testing.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <set>
 #include <thread>
+
+#include <unistd.h>
 #include <utility>
 #include <vector>
 
@@ -203,6 +206,16 @@ TEST_F(LocalStorageTest, RejectsBadAttachRequests) {
   expect_error([&] { s->attach(init(tmp_ / "none", 0, 10, false, false)); },
                SEALHOST_E_INVALID_ARGUMENT, "init needs can_seal or can_store");
   EXPECT_FALSE(stdfs::exists(tmp_ / "none")) << "nothing is created for a refused init";
+}
+
+TEST_F(LocalStorageTest, AttachRefusesAReadOnlyPath) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root ignores permission bits";
+  auto s = make();
+  const auto root = tmp_ / "ro";
+  s->detach(s->attach(init(root)).id);
+  stdfs::permissions(root, stdfs::perms::owner_read | stdfs::perms::owner_exec);
+  expect_error([&] { s->attach(existing(root)); }, SEALHOST_E_PERMISSION, "not writable");
+  stdfs::permissions(root, stdfs::perms::owner_all);
 }
 
 TEST_F(LocalStorageTest, RefusesToAttachOnePathOrIdTwice) {
@@ -634,6 +647,42 @@ TEST_F(MoveTest, FinishesAnInterruptedMoveAndRefusesConflictingCopies) {
   expect_error([&] { s->move(kSector, SEALHOST_FT_SEALED, dest_.id, sdk::Job(nullptr)); },
                SEALHOST_E_ALREADY_EXISTS, "exists on both");
   EXPECT_EQ(read_file(dest_sealed), sealed_);
+}
+
+TEST_F(MoveTest, ConflictingCallsDuringAMoveAreRefused) {
+  auto s = make({}, {/*rename_within_filesystem=*/false, 4096});
+  set_up_paths(*s);
+  // A job whose first progress report runs the conflicting calls from inside the copy, i.e. while
+  // the move is in flight (and proves no lock is held while copying).
+  struct Probe {
+    std::function<void()> on_first_progress;
+    bool fired = false;
+  } probe;
+  probe.on_first_progress = [&] {
+    expect_error([&] { s->remove(kSector, SEALHOST_FT_SEALED); }, SEALHOST_E_FAILED_PRECONDITION,
+                 "is being moved");
+    expect_error([&] { s->move(kSector, kTypes, dest_.id, sdk::Job(nullptr)); },
+                 SEALHOST_E_FAILED_PRECONDITION, "already being moved");
+    expect_error([&] { s->detach(src_.id); }, SEALHOST_E_FAILED_PRECONDITION,
+                 "a move is reading from it");
+    expect_error([&] { s->detach(dest_.id); }, SEALHOST_E_FAILED_PRECONDITION, "open reservation");
+    EXPECT_GT(s->stat(dest_.id).reserved, 0u) << "the destination space is held during the copy";
+  };
+  sealhost_job job{};
+  job.struct_size = sizeof job;
+  job.ctx = &probe;
+  job.progress = [](void* ctx, uint64_t, uint64_t, sealhost_str) {
+    auto* p = static_cast<Probe*>(ctx);
+    if (!p->fired) {
+      p->fired = true;
+      p->on_first_progress();
+    }
+  };
+  job.cancelled = [](void*) -> int32_t { return 0; };
+  s->move(kSector, kTypes, dest_.id, sdk::Job(&job));
+  EXPECT_TRUE(probe.fired);
+  expect_moved();
+  EXPECT_NO_THROW(s->detach(src_.id)) << "nothing holds the source after the move";
 }
 
 // ---------------------------------------------------------------- options and the C adapter

@@ -1,5 +1,7 @@
 #include "proofs/field/fr.hpp"
 
+#include "proofs/field/fr_adx.hpp"
+
 #include <algorithm>
 #include <vector>
 
@@ -43,6 +45,14 @@ int hex_digit(char c) {
 }
 
 }  // namespace
+
+bool cpu_has_adx() {
+  static const bool kHas = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
+  }();
+  return kHas;
+}
 
 Fr Fr::from_u64(uint64_t v) {
   return to_montgomery({v, 0, 0, 0});

@@ -2,7 +2,10 @@
 // twice (generic x86-64 and BMI2/ADX) and selected once at run time.
 #include "proofs/poseidon/poseidon.hpp"
 
+#include <atomic>
 #include <string>
+
+#include "proofs/field/fr_adx.hpp"
 
 namespace sealhost::proofs::poseidon {
 namespace {
@@ -11,9 +14,25 @@ namespace {
 // chain (S-box: 3 dependent multiplications, then a dot product feeding the next round).
 constexpr size_t kBatchLanes = 4;
 
+// Multiplication policies: portable C++ (unsigned __int128) or MULX/ADCX/ADOX.
+struct GenericMul {
+  [[gnu::always_inline]] static Fr mul(const Fr& a, const Fr& b) { return a * b; }
+  [[gnu::always_inline]] static Fr add(const Fr& a, const Fr& b) { return a + b; }
+};
+struct AdxMul {
+  [[gnu::always_inline]] static Fr mul(const Fr& a, const Fr& b) { return field::mul_adx(a, b); }
+  [[gnu::always_inline]] static Fr add(const Fr& a, const Fr& b) { return field::add_asm(a, b); }
+};
+
+template <class M>
+[[gnu::always_inline]] inline Fr pow5(const Fr& x) {
+  const Fr x2 = M::mul(x, x);
+  return M::mul(M::mul(x2, x2), x);
+}
+
 // Optimised permutation of L independent states of width T (see Constants in the header for the
-// schedule). Always inlined so each dispatch wrapper compiles it for its own target ISA.
-template <size_t T, size_t L>
+// schedule). Always inlined so each dispatch wrapper compiles it with its own multiplication.
+template <size_t T, size_t L, class M>
 [[gnu::always_inline]] inline void permute_opt(const Constants& c, Fr (*s)[T]) {
   const Fr* crc = c.compressed_round_constants.data();
   const Fr* mds = c.mds.data();
@@ -23,8 +42,8 @@ template <size_t T, size_t L>
     for (size_t l = 0; l < L; ++l) {
       Fr out[T];
       for (size_t i = 0; i < T; ++i) {
-        Fr acc = m[i * T] * s[l][0];
-        for (size_t j = 1; j < T; ++j) acc += m[i * T + j] * s[l][j];
+        Fr acc = M::mul(m[i * T], s[l][0]);
+        for (size_t j = 1; j < T; ++j) acc = M::add(acc, M::mul(m[i * T + j], s[l][j]));
         out[i] = acc;
       }
       for (size_t i = 0; i < T; ++i) s[l][i] = out[i];
@@ -32,12 +51,12 @@ template <size_t T, size_t L>
   };
 
   for (size_t l = 0; l < L; ++l) {
-    for (size_t i = 0; i < T; ++i) s[l][i] += crc[i];
+    for (size_t i = 0; i < T; ++i) s[l][i] = M::add(s[l][i], crc[i]);
   }
   crc += T;
   for (size_t r = 0; r < half; ++r) {
     for (size_t l = 0; l < L; ++l) {
-      for (size_t i = 0; i < T; ++i) s[l][i] = s[l][i].pow5() + crc[i];
+      for (size_t i = 0; i < T; ++i) s[l][i] = M::add(pow5<M>(s[l][i]), crc[i]);
     }
     crc += T;
     dense(r + 1 == half ? c.pre_sparse.data() : mds);
@@ -47,18 +66,20 @@ template <size_t T, size_t L>
   for (size_t r = 0; r < c.partial_rounds; ++r, sp += stride) {
     const Fr k = *crc++;
     for (size_t l = 0; l < L; ++l) {
-      const Fr s0 = s[l][0].pow5() + k;
-      Fr acc = sp[0] * s0;
-      for (size_t j = 1; j < T; ++j) acc += sp[j] * s[l][j];
-      for (size_t i = 1; i < T; ++i) s[l][i] += sp[T + i - 1] * s0;
-      s[l][0] = acc;
+      // The v-row products do not depend on s0: summing them first keeps only one
+      // multiplication and one addition after the S-box on the round-to-round critical path.
+      Fr acc = M::mul(sp[1], s[l][1]);
+      for (size_t j = 2; j < T; ++j) acc = M::add(acc, M::mul(sp[j], s[l][j]));
+      const Fr s0 = M::add(pow5<M>(s[l][0]), k);
+      for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0));
+      s[l][0] = M::add(acc, M::mul(sp[0], s0));
     }
   }
   for (size_t r = 0; r < half; ++r) {
     const bool last = r + 1 == half;
     for (size_t l = 0; l < L; ++l) {
       for (size_t i = 0; i < T; ++i) {
-        s[l][i] = last ? s[l][i].pow5() : s[l][i].pow5() + crc[i];
+        s[l][i] = last ? pow5<M>(s[l][i]) : M::add(pow5<M>(s[l][i]), crc[i]);
       }
     }
     if (!last) crc += T;
@@ -70,12 +91,12 @@ using PermuteFn = void (*)(const Constants&, Fr*);
 
 template <size_t T, size_t L>
 void permute_generic(const Constants& c, Fr* state) {
-  permute_opt<T, L>(c, reinterpret_cast<Fr(*)[T]>(state));
+  permute_opt<T, L, GenericMul>(c, reinterpret_cast<Fr(*)[T]>(state));
 }
 
 template <size_t T, size_t L>
 __attribute__((target("bmi2,adx"))) void permute_bmi2(const Constants& c, Fr* state) {
-  permute_opt<T, L>(c, reinterpret_cast<Fr(*)[T]>(state));
+  permute_opt<T, L, AdxMul>(c, reinterpret_cast<Fr(*)[T]>(state));
 }
 
 struct Kernels {
@@ -83,26 +104,38 @@ struct Kernels {
   PermuteFn batch = nullptr;
 };
 
+std::atomic<Kernel> g_kernel{Kernel::kAuto};
+
 bool use_bmi2() {
-  static const bool kUse = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
-  }();
-  return kUse;
+  switch (g_kernel.load(std::memory_order_relaxed)) {
+    case Kernel::kGeneric:
+      return false;
+    case Kernel::kAdx:
+    case Kernel::kAuto:
+      return field::cpu_has_adx();
+  }
+  return false;
 }
 
 template <size_t A>
-Kernels kernels_for() {
-  if (use_bmi2()) return {permute_bmi2<A + 1, 1>, permute_bmi2<A + 1, kBatchLanes>};
+Kernels kernels_for(bool adx) {
+  if (adx) return {permute_bmi2<A + 1, 1>, permute_bmi2<A + 1, kBatchLanes>};
   return {permute_generic<A + 1, 1>, permute_generic<A + 1, kBatchLanes>};
 }
 
+using KernelTable = std::array<Kernels, kSupportedArities.size()>;
+
+KernelTable make_table(bool adx) {
+  return {kernels_for<2>(adx),  kernels_for<4>(adx),  kernels_for<8>(adx), kernels_for<11>(adx),
+          kernels_for<16>(adx), kernels_for<24>(adx), kernels_for<36>(adx)};
+}
+
 const Kernels& kernels(size_t arity) {
-  static const std::array<Kernels, kSupportedArities.size()> kTable = {
-      kernels_for<2>(),  kernels_for<4>(),  kernels_for<8>(), kernels_for<11>(),
-      kernels_for<16>(), kernels_for<24>(), kernels_for<36>()};
+  static const KernelTable kGenericTable = make_table(false);
+  static const KernelTable kAdxTable = make_table(true);
+  const KernelTable& table = use_bmi2() ? kAdxTable : kGenericTable;
   for (size_t i = 0; i < kSupportedArities.size(); ++i) {
-    if (kSupportedArities[i] == arity) return kTable[i];
+    if (kSupportedArities[i] == arity) return table[i];
   }
   throw PoseidonError("poseidon arity " + std::to_string(arity) +
                       ": unsupported (use one of 2, 4, 8, 11, 16, 24, 36)");
@@ -211,6 +244,13 @@ void hash_batch_bytes(size_t arity, const uint8_t* inputs, uint8_t* out, size_t 
 
 const char* kernel_name() {
   return use_bmi2() ? "bmi2-adx" : "generic";
+}
+
+void set_kernel(Kernel kernel) {
+  if (kernel == Kernel::kAdx && !field::cpu_has_adx()) {
+    throw PoseidonError("poseidon kernel bmi2-adx: this CPU lacks BMI2/ADX (use auto or generic)");
+  }
+  g_kernel.store(kernel, std::memory_order_relaxed);
 }
 
 }  // namespace sealhost::proofs::poseidon

@@ -105,7 +105,13 @@ void hash_batch(size_t arity, const Fr* inputs, Fr* out, size_t n);
 // Throws field::FieldError naming the element index if an input is not canonical.
 void hash_batch_bytes(size_t arity, const uint8_t* inputs, uint8_t* out, size_t n);
 
-// Which arithmetic kernel the dispatcher selected ("generic" or "bmi2-adx").
+// Which arithmetic kernel the dispatcher uses now ("generic" or "bmi2-adx").
 const char* kernel_name();
+
+// Kernel selection, process-wide. kAuto (default) uses MULX/ADX when the CPU has it. Meant for
+// tests and benchmarks; switching while other threads hash is safe (each call reads it once).
+// Throws PoseidonError when kAdx is requested on a CPU without BMI2/ADX.
+enum class Kernel { kAuto, kGeneric, kAdx };
+void set_kernel(Kernel kernel);
 
 }  // namespace sealhost::proofs::poseidon

@@ -1,5 +1,7 @@
 #include "proofs/field/fr.hpp"
 
+#include "proofs/field/fr_adx.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -159,6 +161,21 @@ TEST(Fr, BatchInverse) {
     } else {
       EXPECT_EQ(inv[i] * v[i], Fr::one()) << "index " << i;
     }
+  }
+}
+
+TEST(Fr, AdxMultiplicationMatchesGeneric) {
+  if (!cpu_has_adx()) GTEST_SKIP() << "CPU lacks BMI2/ADX";
+  std::mt19937_64 rng(5);
+  const Fr pm1 = -Fr::one();
+  const std::vector<Fr> edges = {Fr::zero(), Fr::one(), pm1, pm1 - Fr::one(),
+                                 Fr::from_montgomery_limbs(pm1.to_canonical_limbs())};
+  for (const Fr& a : edges) {
+    for (const Fr& b : edges) EXPECT_EQ(mul_adx(a, b), a * b) << a.to_hex() << " * " << b.to_hex();
+  }
+  for (int i = 0; i < 20000; ++i) {
+    const Fr a = random_fr(rng), b = random_fr(rng);
+    ASSERT_EQ(mul_adx(a, b), a * b) << a.to_hex() << " * " << b.to_hex();
   }
 }
 

@@ -1,5 +1,7 @@
 #include "proofs/poseidon/poseidon.hpp"
 
+#include "proofs/field/fr_adx.hpp"
+
 #include <gtest/gtest.h>
 
 #include <random>
@@ -56,6 +58,26 @@ TEST_P(PerArity, BatchEqualsSingle) {
   for (size_t i = 0; i < n; ++i) {
     EXPECT_EQ(*Fr::from_bytes(&out_bytes[32 * i]), out[i]) << "bytes hash " << i;
   }
+}
+
+TEST_P(PerArity, GenericAndAdxKernelsAgree) {
+  const size_t arity = GetParam();
+  std::mt19937_64 rng(200 + arity);
+  const size_t n = 9;
+  const auto in = random_vec(rng, n * arity);
+  std::vector<Fr> generic(n), adx(n);
+  set_kernel(Kernel::kGeneric);
+  EXPECT_STREQ(kernel_name(), "generic");
+  hash_batch(arity, in.data(), generic.data(), n);
+  const Fr single_generic = hash(std::span<const Fr>(in).first(arity));
+  set_kernel(Kernel::kAuto);
+  if (!field::cpu_has_adx()) GTEST_SKIP() << "CPU lacks BMI2/ADX; generic kernel checked only";
+  EXPECT_STREQ(kernel_name(), "bmi2-adx");
+  hash_batch(arity, in.data(), adx.data(), n);
+  EXPECT_EQ(generic, adx);
+  EXPECT_EQ(single_generic, hash(std::span<const Fr>(in).first(arity)));
+  EXPECT_EQ(single_generic,
+            hash_plain(arity, merkle_tree_tag(arity), std::span<const Fr>(in).first(arity)));
 }
 
 TEST_P(PerArity, ConstantsShape) {

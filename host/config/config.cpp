@@ -54,6 +54,10 @@ class Reporter {
     }
     d_.push_back(std::move(d));
   }
+  // At a key (for unknown keys: the key is what is wrong, not its value).
+  void at_key(const toml::key& k, std::string msg) {
+    d_.push_back({file_, k.source().begin.line, k.source().begin.column, std::move(msg)});
+  }
   const std::string& file() const { return file_; }
 
  private:
@@ -197,7 +201,7 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
                                          "stages", "compute", "chain",  "post"};
   for (const auto& [k, node] : im.root) {
     if (!one_of(k.str(), kTop)) {
-      r.at(&node, "unknown section '" + std::string(k.str()) + "' (known: " + join(kTop) + ")");
+      r.at_key(k, "unknown section '" + std::string(k.str()) + "' (known: " + join(kTop) + ")");
     }
   }
   auto table_of = [&](const toml::node* n, const std::string& name) -> const toml::table* {
@@ -212,7 +216,7 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
       if (std::find(known.begin(), known.end(), k.str()) == known.end()) {
         std::string list;
         for (auto s : known) list += (list.empty() ? "" : ", ") + std::string(s);
-        r.at(&node, "[" + name + "]: unknown key '" + std::string(k.str()) + "' (known: " + list + ")");
+        r.at_key(k, "[" + name + "]: unknown key '" + std::string(k.str()) + "' (known: " + list + ")");
       }
     }
   };
@@ -283,7 +287,7 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
   if (const auto* st = table_of(im.root.get("storage"), "storage")) {
     for (const auto& [k, node] : *st) {
       if (k.str() != "component" && k.str() != "options" && k.str() != "paths") {
-        r.at(&node, "[storage]: unknown key '" + std::string(k.str()) +
+        r.at_key(k, "[storage]: unknown key '" + std::string(k.str()) +
                         "' (known: component, options, paths)");
       }
     }
@@ -302,7 +306,7 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
           }
           for (const auto& [k, node] : *pt) {
             if (k.str() != "path") {
-              r.at(&node, "[[storage.paths]]: unknown key '" + std::string(k.str()) +
+              r.at_key(k, "[[storage.paths]]: unknown key '" + std::string(k.str()) +
                               "' (known: path; set weight and roles with `sealhost storage attach`)");
             }
           }
@@ -318,7 +322,7 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
     for (const auto& [k, node] : *t) {
       std::string name = std::string(top) + "." + std::string(k.str());
       if (!one_of(k.str(), names)) {
-        r.at(&node, "unknown [" + std::string(top) + "." + std::string(k.str()) +
+        r.at_key(k, "unknown [" + std::string(top) + "." + std::string(k.str()) +
                         "] (known: " + join(names) + ")");
         continue;
       }
@@ -344,7 +348,7 @@ Config ConfigFile::resolve(const PluginRegistry& registry, std::vector<Diagnosti
     }
     for (const auto& [k, node] : *table) {
       if (k.str() != "component" && k.str() != "options" && !(name == "storage" && k.str() == "paths")) {
-        r.at(&node, "[" + name + "]: unknown key '" + std::string(k.str()) +
+        r.at_key(k, "[" + name + "]: unknown key '" + std::string(k.str()) +
                         "' (known: component, options)");
       }
     }
@@ -390,7 +394,7 @@ Config ConfigFile::resolve(const PluginRegistry& registry, std::vector<Diagnosti
           for (size_t i = 0; i < ref->desc->options_len; ++i) {
             known += (i ? ", " : "") + std::string(ref->desc->options[i].key);
           }
-          r.at(&node, where + ": unknown option '" + std::string(k.str()) + "' (known: " +
+          r.at_key(k, where + ": unknown option '" + std::string(k.str()) + "' (known: " +
                           (known.empty() ? "none" : known) + "; see `sealhost config schema`)");
           continue;
         }

@@ -16,11 +16,14 @@ namespace {
 using detail::SubtreeStack;
 
 // Work is cut into chunks that stay in L2 while being reduced, and chunks into segments that
-// are the unit of parallelism (large enough that pool hand-off costs well under 1%).
+// are the unit of parallelism.
 constexpr unsigned kChunkLevel = 11;  // 2^11 nodes = 64 KiB padded
 constexpr uint64_t kChunkPadded = kNodeBytes << kChunkLevel;
 constexpr uint64_t kChunkUnpadded = kChunkPadded / 128 * 127;
-constexpr unsigned kSegmentLevel = 17;  // 4 MiB padded
+constexpr unsigned kSegmentLevel = 15;  // 1 MiB padded
+// Segments per worker in one batch: more units than threads lets the pool rebalance when a thread
+// is descheduled (the machine is usually shared) and amortises the per-batch join.
+constexpr size_t kSegmentsPerWorker = 8;
 constexpr uint64_t kSegmentPadded = kNodeBytes << kSegmentLevel;
 constexpr uint64_t kSegmentUnpadded = kSegmentPadded / 128 * 127;
 constexpr uint64_t kMaxUnpaddedPayload = kMaxPaddedPieceBytes / 128 * 127;
@@ -125,8 +128,8 @@ struct CommpHasher::Impl {
         workers(threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : threads),
         segment_bytes(k == InputKind::kUnpadded ? kSegmentUnpadded : kSegmentPadded),
         pool(workers - 1) {
-    pending.reserve(segment_bytes * workers);
-    roots.resize(workers);
+    pending.reserve(segment_bytes * kSegmentsPerWorker * workers);
+    roots.resize(kSegmentsPerWorker * workers);
   }
 
   // Hashes `n` whole segments starting at `data` in parallel and pushes their roots in order.
@@ -139,7 +142,7 @@ struct CommpHasher::Impl {
       } else {
         push_padded_nodes(local, seg, kSegmentPadded / kNodeBytes, thread_scratch());
       }
-      roots[i % workers] = local.finish(kSegmentLevel);
+      roots[i] = local.finish(kSegmentLevel);
     });
     for (size_t i = 0; i < n; ++i) stack.push(roots[i], kSegmentLevel);
   }
@@ -174,7 +177,7 @@ uint64_t CommpHasher::bytes_consumed() const {
 }
 
 size_t CommpHasher::batch_bytes() const {
-  return impl_->segment_bytes * impl_->workers;
+  return impl_->segment_bytes * kSegmentsPerWorker * impl_->workers;
 }
 
 void CommpHasher::update(std::span<const uint8_t> data) {
@@ -191,12 +194,12 @@ void CommpHasher::update(std::span<const uint8_t> data) {
     p += take;
     len -= take;
     if (s.pending.size() < batch) return;
-    s.process_segments(s.pending.data(), s.workers);
+    s.process_segments(s.pending.data(), batch / s.segment_bytes);
     s.pending.clear();
   }
   // Whole batches straight from the caller's memory, no copy.
   while (len >= batch) {
-    s.process_segments(p, s.workers);
+    s.process_segments(p, batch / s.segment_bytes);
     p += batch;
     len -= batch;
   }

@@ -57,8 +57,8 @@ enum class InputKind {
   kPadded,    // already fr32-padded bytes (a multiple of 32); zero-extended to a power of two
 };
 
-// Streaming CommP in constant memory (threads x 4 MiB of buffer plus a stack of subtree roots).
-// With threads > 1 the input is cut into 4 MiB (padded) subtrees hashed in parallel by a pool
+// Streaming CommP in constant memory (threads x 8 MiB of buffer plus a stack of subtree roots).
+// With threads > 1 the input is cut into 1 MiB (padded) subtrees hashed in parallel by a pool
 // owned by the hasher; the result does not depend on the thread count. One instance per stream;
 // not thread-safe itself.
 class CommpHasher {

@@ -71,8 +71,13 @@ TEST(Commp, ZeroTableEdges) {
 
 TEST(Commp, StreamingInRandomPiecesMatchesReferenceForAnyThreadCount) {
   std::mt19937_64 rng(20);
-  // Sizes around quad, chunk and 4 MiB-segment boundaries, plus several segments and a tail.
-  const std::vector<size_t> sizes = {65,
+  // Sizes around quad, chunk, 1 MiB-segment and 8 MiB-batch boundaries, plus several batches and
+  // a tail.
+  const std::vector<size_t> sizes = {1040383,
+                                     1040384,
+                                     1040385,
+                                     2 * 8323072 + 1040384 * 3 + 5,
+                                     65,
                                      126,
                                      127,
                                      128,
@@ -140,7 +145,7 @@ TEST(Commp, RejectsBadInput) {
 TEST(CommpFile, MatchesInMemoryAndReportsProgress) {
   TempDir dir;
   std::mt19937_64 rng(22);
-  const auto payload = random_bytes(rng, 9000001);
+  const auto payload = random_bytes(rng, 20000001);  // more than one 2-thread batch
   write_file(dir.path() / "payload", payload);
   const Node want = commp(payload).comm_p;
   for (unsigned threads : {1u, 2u}) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 #include <system_error>
 #include <thread>
 
@@ -108,6 +109,15 @@ Status lmdb_status(int rc, const std::string& object, std::string_view op) {
     default:
       return Status::internal(head + mdb_strerror(rc) + " (error " + std::to_string(rc) + ")");
   }
+}
+
+// Directories with an open Env in this process. LMDB forbids opening one environment twice in a
+// process: its POSIX record locks are per process, so closing the second handle would silently
+// drop the first one's locks.
+std::mutex g_open_mu;
+std::set<std::string>& open_dirs() {
+  static std::set<std::string> dirs;
+  return dirs;
 }
 
 Status check_key(Db db, std::string_view key) {
@@ -326,6 +336,10 @@ Env::~Env() {
     std::abort();
   }
   if (env_ != nullptr) mdb_env_close(env_);
+  if (!registry_key_.empty()) {
+    std::lock_guard lock(g_open_mu);
+    open_dirs().erase(registry_key_);
+  }
 }
 
 std::string Env::what() const {
@@ -356,6 +370,17 @@ Result<std::unique_ptr<Env>> Env::open(const std::filesystem::path& dir,
                                     "directory)");
   }
   std::unique_ptr<Env> env(new Env(dir, options));
+  {
+    const std::string key = std::filesystem::canonical(dir, ec).string();
+    if (ec) return Status::io_error(what + ": cannot resolve the path: " + ec.message());
+    std::lock_guard lock(g_open_mu);
+    if (!open_dirs().insert(key).second) {
+      return Status::invalid_argument(what +
+                                      ": already open in this process (share the open "
+                                      "Env instead of opening it again)");
+    }
+    env->registry_key_ = key;
+  }
   if (auto s = env->init(); !s) return s;
   return env;
 }

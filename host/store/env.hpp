@@ -195,7 +195,8 @@ class WriteTxn final : public Txn {
 class Env {
  public:
   // Creates `dir` if needed, opens or creates the environment and every database, and checks the
-  // store format version. The environment must be opened at most once per process (LMDB rule).
+  // store format version. A directory can be open only once per process (an LMDB rule); a second
+  // open fails with kInvalidArgument until the first Env is destroyed.
   static Result<std::unique_ptr<Env>> open(const std::filesystem::path& dir,
                                            const EnvOptions& options = {});
   ~Env();
@@ -239,6 +240,7 @@ class Env {
   std::string what() const;  // "datastore /path"
 
   std::filesystem::path dir_;
+  std::string registry_key_;  // canonical dir while registered as open in this process
   EnvOptions options_;
   MDB_env* env_ = nullptr;
   std::array<unsigned, kDbCount> dbis_{};

@@ -294,6 +294,19 @@ TEST(EnvTest, DataSurvivesReopen) {
   EXPECT_EQ(*r->get(Db::kSectors, key_u64(99)), "sector 99");
 }
 
+TEST(EnvTest, SecondOpenInOneProcessIsRefused) {
+  TempDir tmp;
+  auto first = open_env(tmp.path());
+  ASSERT_NE(first, nullptr);
+  auto second = Env::open(tmp.path() / "." / "");
+  ASSERT_FALSE(second) << "the same directory, spelled differently, is still the same store";
+  EXPECT_TRUE(second.status().is(Code::kInvalidArgument));
+  EXPECT_NE(second.status().message().find("already open in this process"), std::string::npos)
+      << second.status().message();
+  first.reset();
+  EXPECT_TRUE(Env::open(tmp.path())) << "closing the first Env allows a new open";
+}
+
 TEST(EnvTest, NewerStoreFormatIsRefused) {
   TempDir tmp;
   {

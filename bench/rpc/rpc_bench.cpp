@@ -7,6 +7,8 @@
 // clients on their own io_context thread(s) for a fixed time. Every response is checked (status
 // 200 and a "result"); errors are counted and make the exit status non-zero. Clients and server
 // share the machine, so the figure is a lower bound for the server alone.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -18,6 +20,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <spdlog/spdlog.h>
 
 #include "host/rpc/server.hpp"
 
@@ -131,6 +135,16 @@ class Client : public std::enable_shared_from_this<Client> {
   beast::flat_buffer buffer_;
 };
 
+// User + system CPU time of the whole process (server and client threads).
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  const auto sec = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+  };
+  return sec(ru.ru_utime) + sec(ru.ru_stime);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,6 +193,7 @@ int main(int argc, char** argv) {
       std::chrono::duration<double, std::milli>(Clock::now() - t_start).count();
 
   // Each client thread owns an io_context and a slice of the clients (no shared state).
+  const double cpu_before = cpu_seconds();
   const auto begin = Clock::now();
   const auto measure_from = begin + std::chrono::milliseconds(300);  // skip connection set-up
   const auto stop_at = measure_from + std::chrono::duration_cast<Clock::duration>(
@@ -197,6 +212,8 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& th : threads) th.join();
+  const double cpu_used = cpu_seconds() - cpu_before;
+  const double wall = std::chrono::duration<double>(Clock::now() - begin).count();
   server.stop();
 
   std::vector<std::uint32_t> all;
@@ -221,6 +238,12 @@ int main(int argc, char** argv) {
               cfg.seconds, rps, rps / kTargetRps, kTargetRps);
   std::printf("latency: p50 %.3f ms  p99 %.3f ms  max %.3f ms\n", pct(0.50), pct(0.99),
               all.empty() ? 0.0 : all.back() / 1000.0);
+  // The machine may be shared: CPU time actually received says what 2 dedicated cores would do.
+  const double per_cpu = cpu_used > 0 ? static_cast<double>(all.size()) / cpu_used : 0;
+  std::printf(
+      "cpu: %.2f core-seconds in %.2f s wall (%.2f cores) = %.0f req per core-second "
+      "(server + clients); 2 dedicated cores => ~%.0f req/s\n",
+      cpu_used, wall, cpu_used / wall, per_cpu, 2 * per_cpu);
   std::printf("errors: %llu\n", static_cast<unsigned long long>(errors));
   return errors == 0 && !all.empty() ? 0 : 1;
 }

@@ -2,7 +2,6 @@
 
 #include <bit>
 #include <cstring>
-#include <mutex>
 #include <string>
 
 #include "proofs/commp/subtree.hpp"
@@ -19,7 +18,6 @@ using detail::SubtreeStack;
 // are the unit of parallelism.
 constexpr unsigned kChunkLevel = 11;  // 2^11 nodes = 64 KiB padded
 constexpr uint64_t kChunkPadded = kNodeBytes << kChunkLevel;
-constexpr uint64_t kChunkUnpadded = kChunkPadded / 128 * 127;
 constexpr unsigned kSegmentLevel = 15;  // 1 MiB padded
 // Segments per worker in one batch: more units than threads lets the pool rebalance when a thread
 // is descheduled (the machine is usually shared) and amortises the per-batch join.

@@ -216,6 +216,128 @@ inline constexpr uint64_t kModulusLimbs[4] = {kP0, kP1, kP2, kP3};
   return Fr::from_montgomery_limbs(out);
 }
 
+// Sum of products with one reduction, for dot products of up to 64 terms:
+//   acc = sum a_j * b_j as a 576-bit integer (each product < r^2 < 2^510), then five
+//   Montgomery reduction rounds, which divide by 2^320 and leave a value below r + 2^(515-320)
+//   < 2r, so a single conditional subtraction finishes. Dividing by 2^320 instead of R = 2^256
+//   means one operand of every product must carry an extra factor 2^64 (scale_for_dot).
+class DotAccumulator {
+ public:
+  [[gnu::always_inline]] void add_product(const Fr& x, const Fr& y) {
+    const uint64_t* a = x.montgomery_limbs().data();
+    const uint64_t* b = y.montgomery_limbs().data();
+    uint64_t p0, p1, p2, p3, p4, p5, p6, p7, lo, hi;
+    static constexpr uint64_t kZero = 0;
+    __asm__(
+        "movq 0(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[p0], %[p1]\n\t"
+        "mulxq 8(%[a]), %[lo], %[p2]\n\t"
+        "addq %[lo], %[p1]\n\t"
+        "mulxq 16(%[a]), %[lo], %[p3]\n\t"
+        "adcq %[lo], %[p2]\n\t"
+        "mulxq 24(%[a]), %[lo], %[p4]\n\t"
+        "adcq %[lo], %[p3]\n\t"
+        "adcq $0, %[p4]\n\t"
+        "movq 8(%[b]), %%rdx\n\t"
+        "xorl %k[p5], %k[p5]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p1]\n\t"
+        "adcxq %[hi], %[p2]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p2]\n\t"
+        "adcxq %[hi], %[p3]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p3]\n\t"
+        "adcxq %[hi], %[p4]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p4]\n\t"
+        "adcxq %[hi], %[p5]\n\t"
+        "adoxq %[zero], %[p5]\n\t"
+        "movq 16(%[b]), %%rdx\n\t"
+        "xorl %k[p6], %k[p6]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p2]\n\t"
+        "adcxq %[hi], %[p3]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p3]\n\t"
+        "adcxq %[hi], %[p4]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p4]\n\t"
+        "adcxq %[hi], %[p5]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p5]\n\t"
+        "adcxq %[hi], %[p6]\n\t"
+        "adoxq %[zero], %[p6]\n\t"
+        "movq 24(%[b]), %%rdx\n\t"
+        "xorl %k[p7], %k[p7]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p3]\n\t"
+        "adcxq %[hi], %[p4]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p4]\n\t"
+        "adcxq %[hi], %[p5]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p5]\n\t"
+        "adcxq %[hi], %[p6]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[p6]\n\t"
+        "adcxq %[hi], %[p7]\n\t"
+        "adoxq %[zero], %[p7]\n\t"
+
+        : [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), [p3] "=&r"(p3), [p4] "=&r"(p4),
+          [p5] "=&r"(p5), [p6] "=&r"(p6), [p7] "=&r"(p7), [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [a] "r"(a), [b] "r"(b), [zero] "m"(kZero),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(b))
+        : "rdx", "cc");
+    __asm__(
+        "addq %[p0], %[a0]\n\t"
+        "adcq %[p1], %[a1]\n\t"
+        "adcq %[p2], %[a2]\n\t"
+        "adcq %[p3], %[a3]\n\t"
+        "adcq %[p4], %[a4]\n\t"
+        "adcq %[p5], %[a5]\n\t"
+        "adcq %[p6], %[a6]\n\t"
+        "adcq %[p7], %[a7]\n\t"
+        "adcq $0, %[a8]\n\t"
+        : [a0] "+rm"(acc_[0]), [a1] "+rm"(acc_[1]), [a2] "+rm"(acc_[2]), [a3] "+rm"(acc_[3]),
+          [a4] "+rm"(acc_[4]), [a5] "+rm"(acc_[5]), [a6] "+rm"(acc_[6]), [a7] "+rm"(acc_[7]),
+          [a8] "+rm"(acc_[8])
+        : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3), [p4] "r"(p4), [p5] "r"(p5),
+          [p6] "r"(p6), [p7] "r"(p7)
+        : "cc");
+  }
+
+  // Montgomery reduction by 2^320; the accumulator must not be reused afterwards.
+  [[gnu::always_inline]] Fr reduce() {
+    for (int i = 0; i < 5; ++i) {
+      const uint64_t m = acc_[i] * detail::kInv;
+      uint64_t carry = 0;
+      for (int j = 0; j < 4; ++j) {
+        const Uint128 t = static_cast<Uint128>(m) * detail::kModulusLimbs[j] + acc_[i + j] + carry;
+        acc_[i + j] = static_cast<uint64_t>(t);
+        carry = static_cast<uint64_t>(t >> 64);
+      }
+      for (int k = i + 4; k < 9; ++k) {
+        const Uint128 t = static_cast<Uint128>(acc_[k]) + carry;
+        acc_[k] = static_cast<uint64_t>(t);
+        carry = static_cast<uint64_t>(t >> 64);
+      }
+    }
+    uint64_t out[4] = {acc_[5], acc_[6], acc_[7], acc_[8]};
+    detail::reduce_once(out);
+    return Fr::from_montgomery_limbs({out[0], out[1], out[2], out[3]});
+  }
+
+ private:
+  uint64_t acc_[9] = {};
+};
+
+// x * 2^64: the form one operand of each DotAccumulator product must take.
+inline Fr scale_for_dot(const Fr& x) {
+  return x * *Fr::from_canonical_limbs({0, 1, 0, 0});
+}
+
 [[gnu::always_inline]] inline Fr add_asm(const Fr& a, const Fr& b) {
   std::array<uint64_t, 4> out;
   detail::mod_add_asm(a.montgomery_limbs().data(), b.montgomery_limbs().data(), out.data());

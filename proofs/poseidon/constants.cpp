@@ -217,6 +217,15 @@ std::unique_ptr<Constants> make_constants(size_t arity) {
   c->mds_inverse = invert(c->mds, c->width);
   c->compressed_round_constants = compress_round_constants(*c);
   factor_sparse(*c);
+  const Fr two64 = *Fr::from_canonical_limbs({0, 1, 0, 0});
+  auto scaled = [&](const std::vector<Fr>& v) {
+    std::vector<Fr> out(v.size());
+    for (size_t i = 0; i < v.size(); ++i) out[i] = v[i] * two64;
+    return out;
+  };
+  c->mds_dot = scaled(c->mds);
+  c->pre_sparse_dot = scaled(c->pre_sparse);
+  c->sparse_dot = scaled(c->sparse);
   return c;
 }
 

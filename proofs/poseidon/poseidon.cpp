@@ -16,10 +16,13 @@ constexpr size_t kBatchLanes = 4;
 
 // Multiplication policies: portable C++ (unsigned __int128) or MULX/ADCX/ADOX.
 struct GenericMul {
+  static constexpr bool kLazyDot = false;
   [[gnu::always_inline]] static Fr mul(const Fr& a, const Fr& b) { return a * b; }
   [[gnu::always_inline]] static Fr add(const Fr& a, const Fr& b) { return a + b; }
 };
 struct AdxMul {
+  // Dense rows and the sparse first row use sums of products with one reduction.
+  static constexpr bool kLazyDot = true;
   [[gnu::always_inline]] static Fr mul(const Fr& a, const Fr& b) { return field::mul_adx(a, b); }
   [[gnu::always_inline]] static Fr add(const Fr& a, const Fr& b) { return field::add_asm(a, b); }
 };
@@ -38,9 +41,18 @@ template <size_t T, size_t L, class M>
   const Fr* mds = c.mds.data();
   const size_t half = c.full_rounds / 2;
 
-  auto dense = [&](const Fr* m) {
+  auto dense = [&](const Fr* m, const Fr* m_dot) {
     for (size_t l = 0; l < L; ++l) {
       Fr out[T];
+      if constexpr (M::kLazyDot) {
+        for (size_t i = 0; i < T; ++i) {
+          field::DotAccumulator acc;
+          for (size_t j = 0; j < T; ++j) acc.add_product(m_dot[i * T + j], s[l][j]);
+          out[i] = acc.reduce();
+        }
+        for (size_t i = 0; i < T; ++i) s[l][i] = out[i];
+        continue;
+      }
       for (size_t i = 0; i < T; ++i) {
         Fr acc = M::mul(m[i * T], s[l][0]);
         for (size_t j = 1; j < T; ++j) acc = M::add(acc, M::mul(m[i * T + j], s[l][j]));
@@ -59,20 +71,34 @@ template <size_t T, size_t L, class M>
       for (size_t i = 0; i < T; ++i) s[l][i] = M::add(pow5<M>(s[l][i]), crc[i]);
     }
     crc += T;
-    dense(r + 1 == half ? c.pre_sparse.data() : mds);
+    if (r + 1 == half) {
+      dense(c.pre_sparse.data(), c.pre_sparse_dot.data());
+    } else {
+      dense(mds, c.mds_dot.data());
+    }
   }
   const size_t stride = 2 * T - 1;
   const Fr* sp = c.sparse.data();
-  for (size_t r = 0; r < c.partial_rounds; ++r, sp += stride) {
+  const Fr* sp_dot = c.sparse_dot.data();
+  for (size_t r = 0; r < c.partial_rounds; ++r, sp += stride, sp_dot += stride) {
     const Fr k = *crc++;
     for (size_t l = 0; l < L; ++l) {
       // The v-row products do not depend on s0: summing them first keeps only one
       // multiplication and one addition after the S-box on the round-to-round critical path.
-      Fr acc = M::mul(sp[1], s[l][1]);
-      for (size_t j = 2; j < T; ++j) acc = M::add(acc, M::mul(sp[j], s[l][j]));
-      const Fr s0 = M::add(pow5<M>(s[l][0]), k);
-      for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0));
-      s[l][0] = M::add(acc, M::mul(sp[0], s0));
+      if constexpr (M::kLazyDot) {
+        field::DotAccumulator acc;
+        for (size_t j = 1; j < T; ++j) acc.add_product(sp_dot[j], s[l][j]);
+        const Fr s0 = M::add(pow5<M>(s[l][0]), k);
+        for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0));
+        acc.add_product(sp_dot[0], s0);
+        s[l][0] = acc.reduce();
+      } else {
+        Fr acc = M::mul(sp[1], s[l][1]);
+        for (size_t j = 2; j < T; ++j) acc = M::add(acc, M::mul(sp[j], s[l][j]));
+        const Fr s0 = M::add(pow5<M>(s[l][0]), k);
+        for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0));
+        s[l][0] = M::add(acc, M::mul(sp[0], s0));
+      }
     }
   }
   for (size_t r = 0; r < half; ++r) {
@@ -83,7 +109,7 @@ template <size_t T, size_t L, class M>
       }
     }
     if (!last) crc += T;
-    dense(mds);
+    dense(mds, c.mds_dot.data());
   }
 }
 

@@ -70,6 +70,12 @@ struct Constants {
   //   s'_0 = m00*s_0 + sum_j v_j s_j;   s'_i = w_i*s_0 + s_i  (i >= 1).
   std::vector<Fr> sparse;
 
+  // mds, pre_sparse and sparse with every entry multiplied by 2^64: operands for the CPU kernel's
+  // lazily reduced dot products (field::DotAccumulator). Not needed by other backends.
+  std::vector<Fr> mds_dot;
+  std::vector<Fr> pre_sparse_dot;
+  std::vector<Fr> sparse_dot;
+
   size_t sparse_stride() const { return 2 * width - 1; }
 };
 

@@ -179,5 +179,25 @@ TEST(Fr, AdxMultiplicationMatchesGeneric) {
   }
 }
 
+TEST(Fr, AdxDotAccumulatorMatchesSumOfProducts) {
+  if (!cpu_has_adx()) GTEST_SKIP() << "CPU lacks BMI2/ADX";
+  std::mt19937_64 rng(6);
+  const Fr pm1 = -Fr::one();
+  for (size_t n : {1, 2, 9, 12, 37, 64}) {
+    for (int rep = 0; rep < 50; ++rep) {
+      DotAccumulator acc;
+      Fr expect;
+      for (size_t j = 0; j < n; ++j) {
+        // rep 0: all operands r-1, the largest accumulator value.
+        const Fr a = rep == 0 ? pm1 : random_fr(rng);
+        const Fr b = rep == 0 ? pm1 : random_fr(rng);
+        acc.add_product(scale_for_dot(a), b);
+        expect += a * b;
+      }
+      ASSERT_EQ(acc.reduce(), expect) << n << " terms, rep " << rep;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sealhost::proofs::field

@@ -1,0 +1,344 @@
+// Drives the real sealhost binary: init, run, every CLI command through the daemon's RPC,
+// authentication failures, repo lock, busy port, config check/schema, restart persistence.
+#include "host/rpc/client.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CmdResult {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs sealhost with args; captures stdout and stderr through files.
+CmdResult sealhost(const std::vector<std::string>& args, const fs::path& scratch) {
+  static int n = 0;
+  fs::path out = scratch / ("out" + std::to_string(++n));
+  fs::path err = scratch / ("err" + std::to_string(n));
+  std::string cmd = std::string("'") + SEALHOST_BIN + "'";
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " >'" + out.string() + "' 2>'" + err.string() + "' </dev/null";
+  int st = std::system(cmd.c_str());
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, slurp(out), slurp(err)};
+}
+
+class Daemon {
+ public:
+  Daemon(const fs::path& repo, const fs::path& log, std::string listen = "127.0.0.1:0")
+      : repo_(repo) {
+    std::vector<std::string> args = {SEALHOST_BIN, "--repo", repo.string(), "run", "--listen", listen};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    int rc = posix_spawn(&pid_, SEALHOST_BIN, &fa, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) pid_ = -1;
+  }
+  // Waits until the daemon wrote its api file; false if it exited first.
+  bool wait_ready() {
+    for (int i = 0; i < 400; ++i) {
+      if (fs::exists(repo_ / "api") && fs::file_size(repo_ / "api") > 0) return true;
+      int st;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        exited_ = true;
+        code_ = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  }
+  int wait_exit() {
+    if (exited_) return code_;
+    int st = 0;
+    for (int i = 0; i < 400; ++i) {
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        exited_ = true;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &st, 0);
+    exited_ = true;
+    return -1;
+  }
+  ~Daemon() {
+    if (!exited_ && pid_ > 0) {
+      kill(pid_, SIGTERM);
+      wait_exit();
+    }
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  fs::path repo_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int code_ = -1;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = fs::temp_directory_path() / ("sealhost-cli-" + std::to_string(rd()));
+    fs::create_directories(dir_);
+    repo_ = dir_ / "repo";
+    unsetenv("MINER_API_INFO");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  CmdResult cli(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--repo", repo_.string()});
+    return sealhost(args, dir_);
+  }
+  void init() {
+    auto r = cli({"init"});
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  std::unique_ptr<Daemon> start() {
+    auto d = std::make_unique<Daemon>(repo_, dir_ / "daemon.log");
+    EXPECT_TRUE(d->wait_ready()) << slurp(dir_ / "daemon.log");
+    return d;
+  }
+  sealhost::rpc::ApiInfo api(const std::string& token) {
+    auto info = sealhost::rpc::ApiInfo::parse(slurp(repo_ / "api"));
+    info.token = token;
+    return info;
+  }
+  fs::path dir_, repo_;
+};
+
+TEST_F(CliTest, InitCreatesPrivateRepo) {
+  init();
+  EXPECT_TRUE(fs::exists(repo_ / "config.toml"));
+  struct stat st{};
+  ASSERT_EQ(stat((repo_ / "token").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "token must be private";
+  ASSERT_EQ(stat((repo_ / "keystore" / "MF2XI2BNNJ3XILLQOJUXMYLUMU").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "jwt secret must be private";
+  EXPECT_TRUE(fs::exists(repo_ / "storage" / "sectorstore.json"));
+  auto again = cli({"init"});
+  EXPECT_NE(again.code, 0);
+  EXPECT_NE(again.err.find("already initialised"), std::string::npos) << again.err;
+}
+
+TEST_F(CliTest, CommandsAgainstRunningDaemon) {
+  init();
+  auto d = start();
+  auto info = cli({"info"});
+  ASSERT_EQ(info.code, 0) << info.err;
+  EXPECT_NE(info.out.find("sealhost/"), std::string::npos) << info.out;
+  EXPECT_NE(info.out.find("1 path(s)"), std::string::npos) << info.out;
+
+  auto plugins = cli({"plugins", "list"});
+  ASSERT_EQ(plugins.code, 0) << plugins.err;
+  EXPECT_NE(plugins.out.find("sealhost.storage.local"), std::string::npos) << plugins.out;
+  auto pj = nlohmann::json::parse(cli({"plugins", "list", "--json"}).out);
+  ASSERT_EQ(pj.size(), 1u);
+  EXPECT_EQ(pj[0]["Components"][0]["ID"], "sealhost.storage.local");
+
+  // Attach a second path, see it listed, stat it, detach it.
+  fs::path extra = dir_ / "extra";
+  fs::create_directories(extra);
+  auto att = cli({"storage", "attach", "--init", "--store", "--weight", "20", "--max-storage", "1GiB",
+                  extra.string()});
+  ASSERT_EQ(att.code, 0) << att.err;
+  auto list = nlohmann::json::parse(cli({"storage", "list", "--json"}).out);
+  ASSERT_EQ(list.size(), 2u);
+  std::string extra_id;
+  for (const auto& p : list) {
+    if (p["Path"] == extra.string()) {
+      extra_id = p["ID"];
+      EXPECT_EQ(p["Weight"], 20);
+      EXPECT_EQ(p["CanStore"], true);
+      EXPECT_EQ(p["CanSeal"], false);
+      EXPECT_EQ(p["MaxStorage"], 1u << 30);
+      EXPECT_LE(p["Available"].get<uint64_t>(), 1u << 30);
+    }
+  }
+  ASSERT_FALSE(extra_id.empty());
+  auto stat_out = cli({"storage", "stat", extra_id});
+  ASSERT_EQ(stat_out.code, 0) << stat_out.err;
+  EXPECT_EQ(nlohmann::json::parse(stat_out.out)["Path"], extra.string());
+  EXPECT_EQ(cli({"storage", "list"}).code, 0);
+
+  // Attaching an uninitialised directory without --init is refused with a clear message.
+  fs::create_directories(dir_ / "bare");
+  auto bare = cli({"storage", "attach", (dir_ / "bare").string()});
+  EXPECT_NE(bare.code, 0);
+  EXPECT_NE(bare.err.find("sectorstore.json"), std::string::npos) << bare.err;
+
+  // Restart: the attached path is remembered.
+  ASSERT_EQ(cli({"stop"}).code, 0);
+  EXPECT_EQ(d->wait_exit(), 0);
+  EXPECT_FALSE(fs::exists(repo_ / "api")) << "api file removed on stop";
+  d = start();
+  list = nlohmann::json::parse(cli({"storage", "list", "--json"}).out);
+  EXPECT_EQ(list.size(), 2u) << list.dump();
+
+  auto det = cli({"storage", "detach", extra.string()});
+  ASSERT_EQ(det.code, 0) << det.err;
+  EXPECT_EQ(nlohmann::json::parse(cli({"storage", "list", "--json"}).out).size(), 1u);
+  auto det2 = cli({"storage", "detach", extra.string()});
+  EXPECT_NE(det2.code, 0);
+  EXPECT_NE(det2.err.find("not attached"), std::string::npos) << det2.err;
+
+  ASSERT_EQ(cli({"stop"}).code, 0);
+  EXPECT_EQ(d->wait_exit(), 0);
+  d = start();
+  EXPECT_EQ(nlohmann::json::parse(cli({"storage", "list", "--json"}).out).size(), 1u)
+      << "detach is remembered";
+  ASSERT_EQ(cli({"stop"}).code, 0);
+}
+
+TEST_F(CliTest, AuthTokensAndPermissions) {
+  init();
+  auto d = start();
+  // No token: 401.
+  try {
+    sealhost::rpc::RpcClient(api("")).call("Filecoin.Version");
+    FAIL() << "call without a token must fail";
+  } catch (const sealhost::rpc::RpcCallError& e) {
+    EXPECT_EQ(e.http_status(), 401) << e.what();
+  }
+  // A read token: Version works, Shutdown is 403.
+  auto tok = cli({"auth", "create-token", "--perm", "read"});
+  ASSERT_EQ(tok.code, 0) << tok.err;
+  std::string read_token = tok.out.substr(0, tok.out.find('\n'));
+  sealhost::rpc::RpcClient reader(api(read_token));
+  EXPECT_EQ(reader.call("Filecoin.Version")["Version"].get<std::string>().rfind("sealhost/", 0), 0u);
+  EXPECT_EQ(reader.call("Filecoin.AuthVerify", {read_token}), nlohmann::json({"read"}));
+  try {
+    reader.call("Filecoin.Shutdown");
+    FAIL() << "read token must not shut down the daemon";
+  } catch (const sealhost::rpc::RpcCallError& e) {
+    EXPECT_EQ(e.http_status(), 403) << e.what();
+  }
+  // MINER_API_INFO from `auth api-info` drives the CLI without the repo's token.
+  auto ai = cli({"auth", "api-info", "--perm", "write"});
+  ASSERT_EQ(ai.code, 0) << ai.err;
+  std::string line = ai.out.substr(0, ai.out.find('\n'));
+  ASSERT_EQ(line.rfind("MINER_API_INFO=", 0), 0u) << line;
+  setenv("MINER_API_INFO", line.substr(15).c_str(), 1);
+  auto info = sealhost({"info"}, dir_);
+  unsetenv("MINER_API_INFO");
+  EXPECT_EQ(info.code, 0) << info.err;
+  // Bad permission name.
+  auto bad = cli({"auth", "create-token", "--perm", "root"});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("read, write, sign or admin"), std::string::npos) << bad.err;
+  ASSERT_EQ(cli({"stop"}).code, 0);
+}
+
+TEST_F(CliTest, SecondDaemonAndBusyPortAreClearErrors) {
+  init();
+  auto d = start();
+  Daemon second(repo_, dir_ / "second.log");
+  EXPECT_NE(second.wait_exit(), 0);
+  EXPECT_TRUE(fs::exists(repo_ / "api")) << "the refused daemon must not touch the running one's api file";
+  EXPECT_NE(slurp(dir_ / "second.log").find("in use by another sealhost daemon"), std::string::npos)
+      << slurp(dir_ / "second.log");
+
+  // Another repo on the first daemon's port.
+  std::string port = slurp(repo_ / "api");
+  port = port.substr(port.find("/tcp/") + 5);
+  port = port.substr(0, port.find('/'));
+  fs::path repo2 = dir_ / "repo2";
+  ASSERT_EQ(sealhost({"--repo", repo2.string(), "init", "--no-local-storage"}, dir_).code, 0);
+  Daemon busy(repo2, dir_ / "busy.log", "127.0.0.1:" + port);
+  EXPECT_FALSE(busy.wait_ready());
+  EXPECT_NE(busy.wait_exit(), 0);
+  EXPECT_NE(slurp(dir_ / "busy.log").find("address already in use"), std::string::npos)
+      << slurp(dir_ / "busy.log");
+  ASSERT_EQ(cli({"stop"}).code, 0);
+}
+
+TEST_F(CliTest, NoDaemonIsAClearError) {
+  init();
+  auto r = cli({"info"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("sealhost run"), std::string::npos) << r.err;
+  auto u = sealhost({"--repo", (dir_ / "nowhere").string(), "info"}, dir_);
+  EXPECT_NE(u.code, 0);
+  EXPECT_NE(u.err.find("not initialised"), std::string::npos) << u.err;
+}
+
+TEST_F(CliTest, ConfigDefaultCheckSchema) {
+  auto def = sealhost({"config", "default"}, dir_);
+  ASSERT_EQ(def.code, 0);
+  fs::path good = dir_ / "good.toml";
+  std::ofstream(good) << def.out;
+  auto ok = sealhost({"config", "check", good.string()}, dir_);
+  EXPECT_EQ(ok.code, 0) << ok.err;
+
+  fs::path bad = dir_ / "bad.toml";
+  std::ofstream(bad) << "[api]\nlisten_address = \"nope\"\n[storage]\ncomponent = "
+                        "\"sealhost.storage.local\"\n[storage.options]\nnot_an_option = 1\n"
+                        "[log]\nlevel = \"loud\"\n";
+  auto r = sealhost({"config", "check", bad.string()}, dir_);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find(bad.string() + ":2:18:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad.string() + ":6:1:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(bad.string() + ":8:9:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("3 error(s)"), std::string::npos) << r.err;
+
+  auto schema = sealhost({"config", "schema", "--json"}, dir_);
+  ASSERT_EQ(schema.code, 0) << schema.err;
+  auto j = nlohmann::json::parse(schema.out);
+  bool found = false;
+  for (const auto& c : j) found |= c["id"] == "sealhost.storage.local";
+  EXPECT_TRUE(found) << schema.out;
+}
+
+TEST_F(CliTest, HelpEverywhereAndUnknownCommand) {
+  for (std::vector<std::string> cmd :
+       {std::vector<std::string>{"init"}, {"run"}, {"stop"}, {"info"}, {"auth", "create-token"},
+        {"auth", "api-info"}, {"plugins", "list"}, {"config"}, {"storage", "attach"},
+        {"storage", "list"}, {"storage", "detach"}, {"storage", "stat"}}) {
+    cmd.push_back("--help");
+    auto r = sealhost(cmd, dir_);
+    EXPECT_EQ(r.code, 0) << cmd[0] << ": " << r.err;
+    EXPECT_NE(r.out.find("usage: sealhost"), std::string::npos) << cmd[0] << ": " << r.out;
+  }
+  auto r = sealhost({"frobnicate"}, dir_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_EQ(sealhost({"--help"}, dir_).code, 0);
+  EXPECT_EQ(sealhost({"version"}, dir_).code, 0);
+}
+
+}  // namespace

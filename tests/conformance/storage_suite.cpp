@@ -14,7 +14,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sealhost/abi.h>
-#include <stdlib.h>
 #include <sealhost/sdk/error.hpp>
 #include <sealhost/sdk/option_set.hpp>
 #include <sealhost/sdk/storage.hpp>
@@ -316,6 +315,7 @@ TEST_F(StorageConformance, ConcurrentAllocationsDoNotOvercommit) {
   std::atomic<uint64_t> ok{0};
   std::atomic<int> wrong_status{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   std::vector<std::vector<uint64_t>> held(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {

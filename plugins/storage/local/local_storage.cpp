@@ -133,7 +133,7 @@ struct LocalStorage::StoragePath {
   uint64_t used_unreserved = 0;  // on-disk bytes of sector files not under an open reservation
   int busy = 0;                  // moves currently reading from this path
 
-  stdfs::path file(uint32_t file_type, const std::string& name) const {
+  [[nodiscard]] stdfs::path file(uint32_t file_type, const std::string& name) const {
     return root / file_type_dir(file_type) / name;
   }
 };
@@ -144,7 +144,7 @@ struct LocalStorage::Space {
   uint64_t reserved = 0;     // reservations not yet written
   uint64_t avail_fs = 0;     // filesystem free - headroom - reserved
   uint64_t avail_limit = 0;  // MaxStorage - used - reserved (max when unlimited)
-  uint64_t available() const { return std::min(avail_fs, avail_limit); }
+  [[nodiscard]] uint64_t available() const { return std::min(avail_fs, avail_limit); }
 };
 
 // ---------------------------------------------------------------- construction
@@ -221,6 +221,17 @@ uint64_t LocalStorage::reserve_locked(std::shared_ptr<StoragePath> path,
   uint64_t id = next_reservation_++;
   reservations_.emplace(id, Reservation{std::move(path), std::move(files)});
   return id;
+}
+
+LocalStorage::ReservedFile* LocalStorage::covering_locked(const StoragePath& path,
+                                                          const stdfs::path& file) {
+  for (auto& [id, r] : reservations_) {
+    if (r.path.get() != &path) continue;
+    for (auto& f : r.files) {
+      if (f.file == file) return &f;
+    }
+  }
+  return nullptr;
 }
 
 void LocalStorage::close_reservation_locked(std::map<uint64_t, Reservation>::iterator it) {
@@ -475,16 +486,6 @@ sdk::Allocation LocalStorage::allocate(const sdk::SectorRef& sector, uint32_t fi
   for (uint32_t t : types) need += estimate_bytes(t, role, sector.sector_size);
 
   std::lock_guard lock(mu_);
-  for (const auto& p : paths_) {
-    for (uint32_t t : types) {
-      const auto f = p->file(t, name);
-      if (fs::kind_of(f) != fs::Kind::kMissing) {
-        throw sdk::already_exists("allocate: sector " + name + " already has a " +
-                                  std::string(file_type_dir(t)) + " file at " + f.string() +
-                                  " (remove it first, or use find)");
-      }
-    }
-  }
   for (const auto& [id, r] : reservations_) {
     for (const auto& f : r.files) {
       if ((f.file_type & file_types) && f.file.filename() == name) {
@@ -496,17 +497,24 @@ sdk::Allocation LocalStorage::allocate(const sdk::SectorRef& sector, uint32_t fi
     }
   }
 
+  // Files of the sector may already exist (finalize allocates storage for sealed files, as Lotus
+  // does); on the path that holds them only the part still to be written is needed.
   const bool sealing = role == SEALHOST_PATH_SEALING;
   std::shared_ptr<StoragePath> best, roomiest;
   uint64_t best_avail = 0, roomiest_avail = 0;
   for (const auto& p : paths_) {
     if (!(sealing ? p->meta.can_seal : p->meta.can_store) || p->meta.weight == 0) continue;
+    uint64_t need_here = 0;
+    for (uint32_t t : types) {
+      need_here +=
+          sat_sub(estimate_bytes(t, role, sector.sector_size), fs::disk_usage(p->file(t, name)));
+    }
     const uint64_t avail = space_locked(*p).available();
     if (!roomiest || avail > roomiest_avail) {
       roomiest = p;
       roomiest_avail = avail;
     }
-    if (avail < need) continue;
+    if (avail < need_here) continue;
     if (!best || p->meta.weight > best->meta.weight ||
         (p->meta.weight == best->meta.weight && avail > best_avail)) {
       best = p;
@@ -531,7 +539,8 @@ sdk::Allocation LocalStorage::allocate(const sdk::SectorRef& sector, uint32_t fi
   for (uint32_t t : types) {
     make_dir(best->root / file_type_dir(t));
     auto f = best->file(t, name);
-    a.locations.push_back({t, best->meta.id, f.string(), 0});
+    const uint64_t size = fs::kind_of(f) == expected_kind(t) ? fs::logical_size(f) : 0;
+    a.locations.push_back({t, best->meta.id, f.string(), size});
     files.push_back({t, std::move(f), {}, estimate_bytes(t, role, sector.sector_size)});
   }
   a.reservation_id = reserve_locked(best, std::move(files));
@@ -670,6 +679,7 @@ void LocalStorage::move(const sdk::SectorRef& sector, uint32_t file_types,
     uint64_t bytes;  // logical, for progress
   };
   std::vector<Step> steps;
+  std::vector<stdfs::path> borrowed;  // destination files covered by the caller's allocation
   std::shared_ptr<StoragePath> dest;
   uint64_t reservation = 0;
   uint64_t copy_bytes = 0;
@@ -686,6 +696,12 @@ void LocalStorage::move(const sdk::SectorRef& sector, uint32_t file_types,
     }
     uint64_t need_fs = 0, need_limit = 0;
     std::vector<ReservedFile> reserved;
+    struct Cover {
+      ReservedFile* file;
+      uint64_t bytes;
+      stdfs::path temp;
+    };
+    std::vector<Cover> covers;  // applied only once the move is sure to start
     for (uint32_t t : type_bits(file_types)) {
       std::vector<std::shared_ptr<StoragePath>> sources;
       for (const auto& p : paths_) {
@@ -710,14 +726,23 @@ void LocalStorage::move(const sdk::SectorRef& sector, uint32_t file_types,
       const uint64_t disk = at_dest ? 0 : fs::disk_usage(from);
       const uint64_t bytes = fs::logical_size(from);
       if (!at_dest) {
-        need_limit += disk;
-        if (!by_rename) {
-          need_fs += disk;
-          copy_bytes += bytes;
-        }
+        if (!by_rename) copy_bytes += bytes;
         auto to = dest->file(t, name);
         auto temp = to.parent_path() / ("." + name + ".moving");
-        reserved.push_back({t, std::move(to), std::move(temp), disk});
+        // The caller may hold an allocation for this very file (Lotus's finalize: allocate on a
+        // storage path, then move there). Its reservation already holds the space, so the move
+        // borrows it, growing it if the file is larger than estimated, instead of holding the
+        // space a second time.
+        uint64_t extra = disk;
+        if (auto* cover = covering_locked(*dest, to)) {
+          extra = sat_sub(disk, cover->bytes);
+          covers.push_back({cover, disk, temp});
+          borrowed.push_back(to);
+        } else {
+          reserved.push_back({t, std::move(to), std::move(temp), disk});
+        }
+        need_limit += extra;
+        if (!by_rename) need_fs += extra;
       }
       steps.push_back({t, src, by_rename, bytes});
     }
@@ -729,26 +754,36 @@ void LocalStorage::move(const sdk::SectorRef& sector, uint32_t file_types,
                            ", has " + format_size_human(s.available()) +
                            " free): free space there or choose another path");
     }
+    for (const auto& c : covers) {
+      c.file->bytes = std::max(c.file->bytes, c.bytes);
+      c.file->temp = c.temp;
+    }
     reservation = reserve_locked(dest, std::move(reserved));
     moving_.insert(key);
     for (const auto& st : steps) ++st.src->busy;
   }
 
-  // Undone on every exit: the destination reservation, the in-progress mark, the busy counts.
+  // Undone on every exit: the destination reservation, the in-progress mark, the busy counts, the
+  // temporaries noted on borrowed reservations.
   struct Cleanup {
     LocalStorage& self;
     uint64_t reservation;
     SectorKey key;
     const std::vector<Step>& steps;
+    const std::vector<stdfs::path>& borrowed;
+    const StoragePath& dest;
     ~Cleanup() {
       std::lock_guard lock(self.mu_);
       if (auto it = self.reservations_.find(reservation); it != self.reservations_.end()) {
         self.close_reservation_locked(it);
       }
+      for (const auto& f : borrowed) {
+        if (auto* cover = self.covering_locked(dest, f)) cover->temp.clear();
+      }
       self.moving_.erase(key);
       for (const auto& st : steps) --st.src->busy;
     }
-  } cleanup{*this, reservation, key, steps};
+  } cleanup{*this, reservation, key, steps, borrowed, *dest};
 
   fs::CopyState copy{job, {}, copy_bytes, 0, tuning_.copy_chunk, options_.fsync};
   std::vector<std::shared_ptr<StoragePath>> touched{dest};

@@ -111,6 +111,8 @@ class LocalStorage {
   void refresh_used(const std::vector<std::shared_ptr<StoragePath>>& paths);
   uint64_t reserve_locked(std::shared_ptr<StoragePath> path, std::vector<ReservedFile> files);
   void close_reservation_locked(std::map<uint64_t, Reservation>::iterator it);
+  // The open reservation entry for `file` on `path`, or null.
+  ReservedFile* covering_locked(const StoragePath& path, const std::filesystem::path& file);
   void move_one(const sdk::SectorRef& sector, uint32_t file_type,
                 const std::shared_ptr<StoragePath>& src, const std::shared_ptr<StoragePath>& dest,
                 fs::CopyState& copy, bool by_rename);

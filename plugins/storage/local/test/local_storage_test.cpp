@@ -355,19 +355,23 @@ TEST_F(LocalStorageTest, ReserveHeadroomIsKeptFreeOnEveryPath) {
                SEALHOST_E_RESOURCE_EXHAUSTED, "attach more storage");
 }
 
-TEST_F(LocalStorageTest, AllocateNeverOverwritesOrDoubleBooks) {
+TEST_F(LocalStorageTest, AllocateReportsExistingFilesAndNeverDoubleBooks) {
   auto s = make();
-  s->attach(init(tmp_ / "p"));
-  auto a = s->allocate(kSector, SEALHOST_FT_SEALED, SEALHOST_PATH_SEALING);
-  expect_error([&] { s->allocate(kSector, SEALHOST_FT_SEALED, SEALHOST_PATH_SEALING); },
-               SEALHOST_E_ALREADY_EXISTS, "already allocated");
-  write_file(a.locations[0].local_path, "data");
+  auto p = s->attach(init(tmp_ / "p", 100 * kKiB));
+  const sdk::SectorRef sector{1000, 7, 64 * kKiB};
+  auto a = s->allocate(sector, SEALHOST_FT_SEALED, SEALHOST_PATH_SEALING);
+  expect_error([&] { s->allocate(sector, SEALHOST_FT_SEALED, SEALHOST_PATH_SEALING); },
+               SEALHOST_E_ALREADY_EXISTS, "already allocated on " + p.location);
+  write_file(a.locations[0].local_path, pattern(64 * kKiB, 1));
   s->release(a.reservation_id);
-  expect_error([&] { s->allocate(kSector, SEALHOST_FT_SEALED, SEALHOST_PATH_STORAGE); },
-               SEALHOST_E_ALREADY_EXISTS, "already has a sealed file");
-  EXPECT_EQ(read_file(a.locations[0].local_path), "data");
-  EXPECT_NO_THROW(s->allocate(kSector, SEALHOST_FT_CACHE, SEALHOST_PATH_SEALING))
-      << "other types of the same sector are free";
+  ASSERT_LT(s->stat(p.id).available, 64 * kKiB);
+  // The file is there: the path only needs what is still to be written, and the location says
+  // how much exists. The plugin never truncates or overwrites anything itself.
+  auto again = s->allocate(sector, SEALHOST_FT_SEALED, SEALHOST_PATH_STORAGE);
+  EXPECT_EQ(again.locations.at(0).path_id, p.id);
+  EXPECT_EQ(again.locations.at(0).size, 64 * kKiB);
+  EXPECT_EQ(read_file(again.locations[0].local_path), pattern(64 * kKiB, 1));
+  EXPECT_EQ(s->stat(p.id).reserved, 0u) << "a complete file needs no more space";
 }
 
 TEST_F(LocalStorageTest, AllocateAndReleaseRejectBadArguments) {
@@ -683,6 +687,33 @@ TEST_F(MoveTest, ConflictingCallsDuringAMoveAreRefused) {
   EXPECT_TRUE(probe.fired);
   expect_moved();
   EXPECT_NO_THROW(s->detach(src_.id)) << "nothing holds the source after the move";
+}
+
+TEST_F(MoveTest, FinalizeMovesIntoTheCallersAllocationWithoutHoldingSpaceTwice) {
+  auto s = make({}, {/*rename_within_filesystem=*/false, 4096});
+  const sdk::SectorRef sector{1000, 7, 64 * kKiB};
+  auto seal = s->attach(init(tmp_ / "seal", 0, 10, true, false));
+  auto store = s->attach(init(tmp_ / "store", 80 * kKiB, 10, false, true));
+  auto sealing = s->allocate(sector, SEALHOST_FT_SEALED | SEALHOST_FT_CACHE, SEALHOST_PATH_SEALING);
+  ASSERT_EQ(sealing.locations.at(0).path_id, seal.id);
+  const std::string sealed = pattern(64 * kKiB, 1), p_aux = pattern(1000, 2);
+  write_file(sealing.locations[0].local_path, sealed);
+  stdfs::create_directory(sealing.locations[1].local_path);
+  write_file(stdfs::path(sealing.locations[1].local_path) / "p_aux", p_aux);
+  s->release(sealing.reservation_id);
+
+  // Lotus's finalize: choose and reserve a storage path, then move the files into it.
+  auto storage = s->allocate(sector, SEALHOST_FT_SEALED | SEALHOST_FT_CACHE, SEALHOST_PATH_STORAGE);
+  ASSERT_EQ(storage.locations.at(0).path_id, store.id);
+  ASSERT_LT(s->stat(store.id).available, 64 * kKiB) << "the test needs the allocation to fill it";
+  s->move(sector, SEALHOST_FT_SEALED | SEALHOST_FT_CACHE, store.id, sdk::Job(nullptr));
+  EXPECT_EQ(read_file(storage.locations[0].local_path), sealed);
+  EXPECT_EQ(read_file(stdfs::path(storage.locations[1].local_path) / "p_aux"), p_aux);
+  s->release(storage.reservation_id);
+  auto st = s->stat(store.id);
+  EXPECT_EQ(st.reserved, 0u);
+  EXPECT_GE(st.used, 64 * kKiB + 1000);
+  EXPECT_EQ(s->stat(seal.id).used, 0u);
 }
 
 // ---------------------------------------------------------------- options and the C adapter

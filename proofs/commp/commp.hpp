@@ -88,8 +88,9 @@ class CommpHasher {
 CommpResult commp(std::span<const uint8_t> payload, unsigned threads = 1);
 CommpResult commp_padded(std::span<const uint8_t> padded, unsigned threads = 1);
 
-// CommP of a file's contents as payload. `progress(done, total)` (optional) is called from the
-// calling thread after each read. Throws CommpError for a missing/unreadable file, a payload
+// CommP of a file's contents as payload. A reader thread stays one batch ahead of the hashers
+// (memory: about 3 x threads x 8 MiB). `progress(done, total)` (optional) is called from the
+// calling thread after each batch. Throws CommpError for a missing/unreadable file, a payload
 // below 65 bytes, a piece above 64 GiB, or a file that shrinks while being read.
 CommpResult commp_file(const std::filesystem::path& path, unsigned threads,
                        std::function<void(uint64_t done, uint64_t total)> progress = {});

@@ -413,7 +413,7 @@ sdk::PathInfo LocalStorage::attach(const sdk::AttachRequest& req) {
 }
 
 void LocalStorage::detach(std::string_view id_or_location) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   std::error_code ec;
   stdfs::path as_path;
   if (!id_or_location.empty()) {
@@ -438,8 +438,10 @@ void LocalStorage::detach(std::string_view id_or_location) {
     throw sdk::failed_precondition("storage path " + p->location +
                                    ": a move is reading from it (wait for it to finish)");
   }
-  log_.info("detached storage path " + p->location + " (id " + p->meta.id + ")");
+  const std::string msg = "detached storage path " + p->location + " (id " + p->meta.id + ")";
   paths_.erase(it);
+  lock.unlock();  // the host's logger is not ours to call under our lock
+  log_.info(msg);
 }
 
 std::vector<sdk::PathInfo> LocalStorage::list() {
@@ -485,7 +487,7 @@ sdk::Allocation LocalStorage::allocate(const sdk::SectorRef& sector, uint32_t fi
   uint64_t need = 0;
   for (uint32_t t : types) need += estimate_bytes(t, role, sector.sector_size);
 
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   for (const auto& [id, r] : reservations_) {
     for (const auto& f : r.files) {
       if ((f.file_type & file_types) && f.file.filename() == name) {
@@ -544,6 +546,7 @@ sdk::Allocation LocalStorage::allocate(const sdk::SectorRef& sector, uint32_t fi
     files.push_back({t, std::move(f), {}, estimate_bytes(t, role, sector.sector_size)});
   }
   a.reservation_id = reserve_locked(best, std::move(files));
+  lock.unlock();
   log_.debug("allocated " + type_list(file_types) + " of sector " + name + " on " + best->location +
              " (reservation " + std::to_string(a.reservation_id) + ", " + format_size_human(need) +
              ")");
@@ -661,7 +664,7 @@ void LocalStorage::remove(const sdk::SectorRef& sector, uint32_t file_types) {
     }
     if (any) touched.push_back(p);
   }
-  if (!touched.empty()) refresh_used(touched);
+  if (!touched.empty()) refresh_used_after_change(touched);
 }
 
 // ---------------------------------------------------------------- move
@@ -788,20 +791,31 @@ void LocalStorage::move(const sdk::SectorRef& sector, uint32_t file_types,
   fs::CopyState copy{job, {}, copy_bytes, 0, tuning_.copy_chunk, options_.fsync};
   std::vector<std::shared_ptr<StoragePath>> touched{dest};
   for (const auto& st : steps) {
-    move_one(sector, st.file_type, st.src, dest, copy, st.by_rename);
+    const char* how = move_one(sector, st.file_type, st.src, dest, copy, st.by_rename);
     touched.push_back(st.src);
     log_.info("moved " + std::string(file_type_dir(st.file_type)) + " of sector " + name +
               " from " + st.src->location + " to " + dest->location + " (" +
-              format_size_human(st.bytes) + (st.by_rename ? ", renamed" : ", copied") + ")");
+              format_size_human(st.bytes) + ", " + how + ")");
   }
   job.progress(copy.total, copy.total, "done");
-  refresh_used(touched);
+  refresh_used_after_change(touched);
 }
 
-void LocalStorage::move_one(const sdk::SectorRef& sector, uint32_t file_type,
-                            const std::shared_ptr<StoragePath>& src,
-                            const std::shared_ptr<StoragePath>& dest, fs::CopyState& copy,
-                            bool by_rename) {
+void LocalStorage::refresh_used_after_change(
+    const std::vector<std::shared_ptr<StoragePath>>& paths) {
+  // The change itself succeeded; failing the call now would make the caller retry work that is
+  // done. The next stat or list walks again and reports the problem.
+  try {
+    refresh_used(paths);
+  } catch (const sdk::Error& e) {
+    log_.warn(std::string("cannot recount used space: ") + e.what());
+  }
+}
+
+const char* LocalStorage::move_one(const sdk::SectorRef& sector, uint32_t file_type,
+                                   const std::shared_ptr<StoragePath>& src,
+                                   const std::shared_ptr<StoragePath>& dest, fs::CopyState& copy,
+                                   bool by_rename) {
   const std::string name = sector_name(sector);
   const std::string type(file_type_dir(file_type));
   const stdfs::path from = src->file(file_type, name);
@@ -824,7 +838,7 @@ void LocalStorage::move_one(const sdk::SectorRef& sector, uint32_t file_type,
               "; removing the leftover copy on " + src->location);
     fs::remove_tree(from);
     if (copy.fsync) fs::fsync_path(src_dir);
-    return;
+    return "finished an earlier move";
   }
   make_dir(dest_dir);
   copy.phase = type;
@@ -835,7 +849,7 @@ void LocalStorage::move_one(const sdk::SectorRef& sector, uint32_t file_type,
         fs::fsync_path(dest_dir);
         fs::fsync_path(src_dir);
       }
-      return;
+      return "renamed";
     }
     if (errno != EXDEV) {
       throw fs::os_error(errno, "move: rename " + from.string() + " -> " + to.string() + " failed");
@@ -864,6 +878,7 @@ void LocalStorage::move_one(const sdk::SectorRef& sector, uint32_t file_type,
   if (copy.fsync) fs::fsync_path(dest_dir);
   fs::remove_tree(from);
   if (copy.fsync) fs::fsync_path(src_dir);
+  return "copied";
 }
 
 }  // namespace sealhost::storage_local

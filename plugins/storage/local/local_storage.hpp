@@ -113,9 +113,12 @@ class LocalStorage {
   void close_reservation_locked(std::map<uint64_t, Reservation>::iterator it);
   // The open reservation entry for `file` on `path`, or null.
   ReservedFile* covering_locked(const StoragePath& path, const std::filesystem::path& file);
-  void move_one(const sdk::SectorRef& sector, uint32_t file_type,
-                const std::shared_ptr<StoragePath>& src, const std::shared_ptr<StoragePath>& dest,
-                fs::CopyState& copy, bool by_rename);
+  void refresh_used_after_change(const std::vector<std::shared_ptr<StoragePath>>& paths);
+  // Moves one file; returns how ("renamed", "copied", "finished an earlier move").
+  const char* move_one(const sdk::SectorRef& sector, uint32_t file_type,
+                       const std::shared_ptr<StoragePath>& src,
+                       const std::shared_ptr<StoragePath>& dest, fs::CopyState& copy,
+                       bool by_rename);
 
   sdk::Logger log_;
   LocalOptions options_;

@@ -29,7 +29,7 @@ namespace {
 
 constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
 constexpr std::uint64_t kGrowthDoublingLimit = std::uint64_t{4} << 30;  // 4 GiB
-constexpr std::uint64_t kMinMapSize = 256 * 1024;
+constexpr std::uint64_t kMinMapSize = std::uint64_t{256} << 10;         // 256 KiB
 constexpr std::string_view kFormatKey = "store_format";
 
 std::string mib(std::uint64_t bytes) {

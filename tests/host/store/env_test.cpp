@@ -366,7 +366,7 @@ TEST(EnvTest, OpenRejectsNonLmdbFile) {
   TempDir tmp;
   {
     std::ofstream out(tmp / "data.mdb", std::ios::binary);
-    out << std::string(64 * 1024, 'x');
+    out << std::string(std::size_t{64} << 10, 'x');
   }
   auto env = Env::open(tmp.path());
   ASSERT_FALSE(env);

@@ -17,7 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::TempDir;
 
-constexpr std::uint64_t kTinyMap = 256 * 1024;
+constexpr std::uint64_t kTinyMap = std::uint64_t{256} << 10;
 
 EnvOptions tiny_options() {
   EnvOptions o;

@@ -47,7 +47,7 @@ Status bad(const std::string& what) {
 
 EnvOptions kill_workload_options() {
   EnvOptions o;
-  o.initial_map_size = 256 * 1024;
+  o.initial_map_size = std::uint64_t{256} << 10;
   return o;
 }
 

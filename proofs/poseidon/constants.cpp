@@ -312,6 +312,16 @@ const Constants& constants(size_t arity) {
   return *cache[slot];
 }
 
+std::vector<uint64_t> montgomery_limbs(std::span<const Fr> values) {
+  std::vector<uint64_t> out;
+  out.reserve(values.size() * 4);
+  for (const Fr& v : values) {
+    const auto& l = v.montgomery_limbs();
+    out.insert(out.end(), l.begin(), l.end());
+  }
+  return out;
+}
+
 size_t multiplications_per_hash(size_t arity) {
   const size_t t = arity + 1;
   return kFullRounds * (3 * t + t * t) + partial_rounds(arity) * (3 + 2 * t - 1);

@@ -79,6 +79,10 @@ struct Constants {
   size_t sparse_stride() const { return 2 * width - 1; }
 };
 
+// Flattens field elements to 4 u64 limbs each, Montgomery form (R = 2^256), least significant
+// limb first: the layout GPU backends upload for round constants and matrices.
+std::vector<uint64_t> montgomery_limbs(std::span<const Fr> values);
+
 // Constants for `arity`, generated once and cached for the process lifetime.
 // Throws PoseidonError for an unsupported arity.
 const Constants& constants(size_t arity);

@@ -110,6 +110,20 @@ TEST_P(PerArity, RoundNumbersMatchNeptuneFormula) {
 
 INSTANTIATE_TEST_SUITE_P(AllArities, PerArity, ::testing::ValuesIn(kSupportedArities));
 
+TEST(Poseidon, MontgomeryLimbExport) {
+  const Constants& c = constants(8);
+  const auto limbs = montgomery_limbs(c.compressed_round_constants);
+  ASSERT_EQ(limbs.size(), c.compressed_round_constants.size() * 4);
+  for (size_t i = 0; i < c.compressed_round_constants.size(); ++i) {
+    const Fr back = Fr::from_montgomery_limbs(
+        {limbs[4 * i], limbs[4 * i + 1], limbs[4 * i + 2], limbs[4 * i + 3]});
+    EXPECT_EQ(back, c.compressed_round_constants[i]) << "constant " << i;
+  }
+  // One is R mod r in Montgomery form.
+  const std::vector<Fr> one = {Fr::one()};
+  EXPECT_EQ(montgomery_limbs(one)[0], 0x00000001fffffffeULL);
+}
+
 TEST(Poseidon, MultiplicationCounts) {
   EXPECT_EQ(multiplications_per_hash(8), 2004u);
   EXPECT_EQ(multiplications_per_hash(11), 2922u);

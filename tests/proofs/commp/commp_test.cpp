@@ -187,6 +187,21 @@ TEST(CommpFile, Errors) {
   expect_error(huge, "64 GiB");
 }
 
+TEST(CommpFile, FileShrinkingWhileReadIsAShortRead) {
+  TempDir dir;
+  const fs::path p = dir.path() / "shrinks";
+  const size_t batch = CommpHasher(1).batch_bytes();
+  // The reader is at most two batches ahead when the file is cut to one batch, so a later read
+  // always hits the early end of file.
+  write_file(p, std::vector<uint8_t>(6 * batch, 7));
+  try {
+    commp_file(p, 1, [&](uint64_t, uint64_t) { fs::resize_file(p, batch); });
+    ADD_FAILURE() << "no error for a shrinking file";
+  } catch (const CommpError& e) {
+    EXPECT_NE(std::string(e.what()).find("short read"), std::string::npos) << e.what();
+  }
+}
+
 // Writes pieces at the offsets add_piece would use and returns the padded sector bytes.
 std::vector<uint8_t> sector_bytes(uint64_t sector,
                                   const std::vector<std::vector<uint8_t>>& pieces) {

@@ -1,5 +1,6 @@
 #include "host/cli/commands.hpp"
 
+#include "host/cli/proofs_commands.hpp"
 #include "host/config/config.hpp"
 #include "host/node/daemon.hpp"
 #include "host/node/repo.hpp"
@@ -8,10 +9,10 @@
 
 #include <sealhost/sdk/units.hpp>
 
-#include <boost/program_options.hpp>
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include <csignal>
 #include <cstdlib>
@@ -45,8 +46,9 @@ struct CommandInfo {
 };
 
 // Parses `args` against `desc` (+ positional names); prints help and returns false on --help.
-bool parse(const std::vector<std::string>& args, const std::string& usage, po::options_description& desc,
-           po::variables_map& vm, const po::positional_options_description* pos = nullptr) {
+bool parse(const std::vector<std::string>& args, const std::string& usage,
+           po::options_description& desc, po::variables_map& vm,
+           const po::positional_options_description* pos = nullptr) {
   desc.add_options()("help,h", "show this help");
   auto parser = po::command_line_parser(args).options(desc);
   if (pos) parser.positional(*pos);
@@ -62,7 +64,8 @@ bool parse(const std::vector<std::string>& args, const std::string& usage, po::o
 std::string base64_decode_std(const std::string& in) {
   std::string out(3 * (in.size() / 4) + 3, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
   if (n < 0) throw std::runtime_error("daemon returned a token that is not base64");
   size_t pad = 0;
   for (size_t i = in.size(); i > 0 && in[i - 1] == '='; --i) ++pad;
@@ -146,10 +149,12 @@ int cmd_init(const std::vector<std::string>& args, const std::optional<std::stri
     if (!errors.empty()) {
       std::string all;
       for (const auto& e : errors) all += "\n  " + e;
-      throw std::runtime_error("repo created, but the default storage path could not be set up:" + all);
+      throw std::runtime_error("repo created, but the default storage path could not be set up:" +
+                               all);
     }
     auto& sc = cfg.components.at("storage");
-    auto inst = std::make_shared<host::ComponentInstance>(sc.ref, registry->host(), std::move(*sc.options));
+    auto inst =
+        std::make_shared<host::ComponentInstance>(sc.ref, registry->host(), std::move(*sc.options));
     host::StorageClient storage(inst);
     sdk::AttachRequest req;
     req.location = repo.default_storage_dir().string();
@@ -162,7 +167,6 @@ int cmd_init(const std::vector<std::string>& args, const std::optional<std::stri
   std::cout << "initialised sealhost repo at " << repo.dir().string() << "\n";
   return 0;
 }
-
 
 int cmd_run(const std::vector<std::string>& args, const std::optional<std::string>& repo_flag) {
   po::options_description desc("sealhost run: start the daemon");
@@ -224,8 +228,9 @@ int cmd_info(const std::vector<std::string>& args, const std::optional<std::stri
   auto plugins = call(repo, "Filecoin.PluginsList");
   auto storage = call(repo, "Filecoin.StorageList");
   if (json) {
-    std::cout << nlohmann::json{{"version", version}, {"plugins", plugins}, {"storage", storage}}.dump(2)
-              << "\n";
+    std::cout
+        << nlohmann::json{{"version", version}, {"plugins", plugins}, {"storage", storage}}.dump(2)
+        << "\n";
     return 0;
   }
   uint64_t cap = 0, avail = 0;
@@ -255,7 +260,8 @@ int cmd_version(const std::vector<std::string>&, const std::optional<std::string
 
 // ------------------------------------------------------------------ auth
 
-int cmd_auth_create_token(const std::vector<std::string>& args, const std::optional<std::string>& repo) {
+int cmd_auth_create_token(const std::vector<std::string>& args,
+                          const std::optional<std::string>& repo) {
   po::options_description desc("sealhost auth create-token: make an API token");
   std::string perm;
   desc.add_options()("perm", po::value(&perm)->required(), "read, write, sign or admin");
@@ -263,12 +269,14 @@ int cmd_auth_create_token(const std::vector<std::string>& args, const std::optio
   if (!parse(args, "[--repo DIR] auth create-token --perm P", desc, vm)) return 0;
   auto p = rpc::parse_perm(perm);
   if (!p) throw std::runtime_error("--perm " + perm + ": use read, write, sign or admin");
-  auto token = call(repo, "Filecoin.AuthNew", nlohmann::json::array({rpc::PermSet::up_to(*p).names()}));
+  auto token =
+      call(repo, "Filecoin.AuthNew", nlohmann::json::array({rpc::PermSet::up_to(*p).names()}));
   std::cout << base64_decode_std(token.get<std::string>()) << "\n";
   return 0;
 }
 
-int cmd_auth_api_info(const std::vector<std::string>& args, const std::optional<std::string>& repo) {
+int cmd_auth_api_info(const std::vector<std::string>& args,
+                      const std::optional<std::string>& repo) {
   po::options_description desc("sealhost auth api-info: print MINER_API_INFO for a new token");
   std::string perm;
   desc.add_options()("perm", po::value(&perm)->required(), "read, write, sign or admin");
@@ -276,7 +284,8 @@ int cmd_auth_api_info(const std::vector<std::string>& args, const std::optional<
   if (!parse(args, "[--repo DIR] auth api-info --perm P", desc, vm)) return 0;
   auto p = rpc::parse_perm(perm);
   if (!p) throw std::runtime_error("--perm " + perm + ": use read, write, sign or admin");
-  auto token = call(repo, "Filecoin.AuthNew", nlohmann::json::array({rpc::PermSet::up_to(*p).names()}));
+  auto token =
+      call(repo, "Filecoin.AuthNew", nlohmann::json::array({rpc::PermSet::up_to(*p).names()}));
   node::Repo r(node::Repo::resolve(repo));
   std::cout << "MINER_API_INFO=" << base64_decode_std(token.get<std::string>()) << ":"
             << read_file_trimmed(r.api_file()) << "\n";
@@ -296,7 +305,8 @@ int cmd_plugins_list(const std::vector<std::string>& args, const std::optional<s
     std::cout << plugins.dump(2) << "\n";
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{{"COMPONENT", "KIND", "PLUGIN", "VERSION", "MATURITY", "FROM"}};
+  std::vector<std::vector<std::string>> rows{
+      {"COMPONENT", "KIND", "PLUGIN", "VERSION", "MATURITY", "FROM"}};
   for (const auto& p : plugins) {
     for (const auto& c : p["Components"]) {
       rows.push_back({c["ID"], c["Kind"], p["ID"], p["Version"], p["Maturity"],
@@ -330,20 +340,22 @@ int cmd_config(const std::vector<std::string>& args, const std::optional<std::st
   po::options_description desc("sealhost config default | check [FILE] | schema [--json]");
   bool json = false;
   std::vector<std::string> words;
-  desc.add_options()("json", po::bool_switch(&json), "schema as JSON")(
-      "words", po::value(&words), "subcommand and file");
+  desc.add_options()("json", po::bool_switch(&json), "schema as JSON")("words", po::value(&words),
+                                                                       "subcommand and file");
   po::positional_options_description pos;
   pos.add("words", -1);
   po::variables_map vm;
   if (!parse(args, "config default | check [FILE] | schema [--json]", desc, vm, &pos)) return 0;
-  if (words.empty()) throw std::runtime_error("config: give a subcommand: default, check or schema");
+  if (words.empty())
+    throw std::runtime_error("config: give a subcommand: default, check or schema");
   if (words[0] == "default") {
     std::cout << host::default_config_text();
     return 0;
   }
   if (words[0] == "check") {
-    std::filesystem::path file = words.size() > 1 ? std::filesystem::path(words[1])
-                                                  : node::Repo(node::Repo::resolve(repo)).config_file();
+    std::filesystem::path file = words.size() > 1
+                                     ? std::filesystem::path(words[1])
+                                     : node::Repo(node::Repo::resolve(repo)).config_file();
     return check_config(file, false);
   }
   if (words[0] == "schema") {
@@ -352,8 +364,10 @@ int cmd_config(const std::vector<std::string>& args, const std::optional<std::st
     std::vector<host::Diagnostic> diags;
     std::unique_ptr<host::ConfigFile> cf;
     if (r.initialized()) cf = host::ConfigFile::load(r.config_file(), diags);
-    if (cf) host_part = cf->host_part();
-    else host_part.plugin_search_path = {host::default_plugin_dir()};
+    if (cf)
+      host_part = cf->host_part();
+    else
+      host_part.plugin_search_path = {host::default_plugin_dir()};
     std::vector<std::string> errors;
     auto registry = node::load_plugins(host_part, errors);
     for (const auto& e : errors) std::cerr << "warning: " << e << "\n";
@@ -365,7 +379,8 @@ int cmd_config(const std::vector<std::string>& args, const std::optional<std::st
 
 // ------------------------------------------------------------------ storage
 
-int cmd_storage_attach(const std::vector<std::string>& args, const std::optional<std::string>& repo) {
+int cmd_storage_attach(const std::vector<std::string>& args,
+                       const std::optional<std::string>& repo) {
   po::options_description desc("sealhost storage attach: add a storage path");
   bool init = false, seal = false, store = false;
   uint64_t weight = 10;
@@ -374,17 +389,21 @@ int cmd_storage_attach(const std::vector<std::string>& args, const std::optional
       "seal", po::bool_switch(&seal), "use the path for sealing (with --init)")(
       "store", po::bool_switch(&store), "use the path for long-term storage (with --init)")(
       "weight", po::value(&weight), "preference among paths (with --init), default 10")(
-      "max-storage", po::value(&max_storage), "cap on bytes used, e.g. 2TiB (with --init); 0 = none")(
-      "path", po::value(&path)->required(), "the directory");
+      "max-storage", po::value(&max_storage),
+      "cap on bytes used, e.g. 2TiB (with --init); 0 = none")("path", po::value(&path)->required(),
+                                                              "the directory");
   po::positional_options_description pos;
   pos.add("path", 1);
   po::variables_map vm;
-  if (!parse(args, "[--repo DIR] storage attach [--init --seal --store --weight N --max-storage SIZE] PATH",
-             desc, vm, &pos)) {
+  if (!parse(
+          args,
+          "[--repo DIR] storage attach [--init --seal --store --weight N --max-storage SIZE] PATH",
+          desc, vm, &pos)) {
     return 0;
   }
   auto max = sdk::units::parse_size(max_storage);
-  if (!max) throw std::runtime_error("--max-storage " + max_storage + ": expected a size such as 2TiB");
+  if (!max)
+    throw std::runtime_error("--max-storage " + max_storage + ": expected a size such as 2TiB");
   if (init && !seal && !store) {
     throw std::runtime_error("storage attach --init: give --seal, --store or both");
   }
@@ -395,8 +414,8 @@ int cmd_storage_attach(const std::vector<std::string>& args, const std::optional
                                            {"CanStore", store},
                                            {"Weight", weight},
                                            {"MaxStorage", *max}}}));
-  std::cout << "attached " << info["Path"].get<std::string>() << " as " << info["ID"].get<std::string>()
-            << "\n";
+  std::cout << "attached " << info["Path"].get<std::string>() << " as "
+            << info["ID"].get<std::string>() << "\n";
   return 0;
 }
 
@@ -411,28 +430,33 @@ int cmd_storage_list(const std::vector<std::string>& args, const std::optional<s
     std::cout << paths.dump(2) << "\n";
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{{"ID", "PATH", "USE", "WEIGHT", "USED", "AVAILABLE", "CAPACITY"}};
+  std::vector<std::vector<std::string>> rows{
+      {"ID", "PATH", "USE", "WEIGHT", "USED", "AVAILABLE", "CAPACITY"}};
   for (const auto& p : paths) {
     std::string use = std::string(p["CanSeal"].get<bool>() ? "seal" : "") +
                       (p["CanSeal"].get<bool>() && p["CanStore"].get<bool>() ? "+" : "") +
                       (p["CanStore"].get<bool>() ? "store" : "");
-    rows.push_back({p["ID"], p["Path"], use.empty() ? "-" : use, std::to_string(p["Weight"].get<uint64_t>()),
-                    sdk::units::format_size_human(p["Used"]), sdk::units::format_size_human(p["Available"]),
-                    sdk::units::format_size_human(p["Capacity"])});
+    rows.push_back(
+        {p["ID"], p["Path"], use.empty() ? "-" : use, std::to_string(p["Weight"].get<uint64_t>()),
+         sdk::units::format_size_human(p["Used"]), sdk::units::format_size_human(p["Available"]),
+         sdk::units::format_size_human(p["Capacity"])});
   }
   print_table(rows);
   return 0;
 }
 
-int cmd_storage_detach(const std::vector<std::string>& args, const std::optional<std::string>& repo) {
-  po::options_description desc("sealhost storage detach: remove a storage path (files stay on disk)");
+int cmd_storage_detach(const std::vector<std::string>& args,
+                       const std::optional<std::string>& repo) {
+  po::options_description desc(
+      "sealhost storage detach: remove a storage path (files stay on disk)");
   std::string target;
   desc.add_options()("path", po::value(&target)->required(), "path id or directory");
   po::positional_options_description pos;
   pos.add("path", 1);
   po::variables_map vm;
   if (!parse(args, "[--repo DIR] storage detach ID|PATH", desc, vm, &pos)) return 0;
-  if (std::filesystem::exists(target)) target = std::filesystem::absolute(target).lexically_normal().string();
+  if (std::filesystem::exists(target))
+    target = std::filesystem::absolute(target).lexically_normal().string();
   call(repo, "Filecoin.StorageDetach", nlohmann::json::array({target}));
   std::cout << "detached " << target << "\n";
   return 0;
@@ -465,6 +489,8 @@ const std::map<std::string, CommandInfo>& commands() {
       {"storage list", {"list storage paths", cmd_storage_list}},
       {"storage detach", {"detach a storage path", cmd_storage_detach}},
       {"storage stat", {"show one storage path", cmd_storage_stat}},
+      {"commp", {"piece CID of a file (no daemon needed)", cmd_commp}},
+      {"debug poseidon", {"Poseidon hash of field elements", cmd_debug_poseidon}},
   };
   return kCommands;
 }

@@ -2,8 +2,8 @@
 
 #include <sealhost/sdk/units.hpp>
 
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -165,7 +165,9 @@ struct ConfigFile::Impl {
 
 ConfigFile::ConfigFile() : impl_(std::make_unique<Impl>()) {}
 ConfigFile::~ConfigFile() = default;
-const Config& ConfigFile::host_part() const { return impl_->host; }
+const Config& ConfigFile::host_part() const {
+  return impl_->host;
+}
 
 std::unique_ptr<ConfigFile> ConfigFile::load(const std::filesystem::path& file,
                                              std::vector<Diagnostic>& diags) {
@@ -197,8 +199,8 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
   c.file = file;
   std::filesystem::path base = std::filesystem::absolute(file).parent_path();
 
-  static constexpr const char* kTop[] = {"api",     "log",   "plugins", "storage",
-                                         "stages", "compute", "chain",  "post"};
+  static constexpr const char* kTop[] = {"api",    "log",     "plugins", "storage",
+                                         "stages", "compute", "chain",   "post"};
   for (const auto& [k, node] : im.root) {
     if (!one_of(k.str(), kTop)) {
       r.at_key(k, "unknown section '" + std::string(k.str()) + "' (known: " + join(kTop) + ")");
@@ -216,7 +218,8 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
       if (std::find(known.begin(), known.end(), k.str()) == known.end()) {
         std::string list;
         for (auto s : known) list += (list.empty() ? "" : ", ") + std::string(s);
-        r.at_key(k, "[" + name + "]: unknown key '" + std::string(k.str()) + "' (known: " + list + ")");
+        r.at_key(
+            k, "[" + name + "]: unknown key '" + std::string(k.str()) + "' (known: " + list + ")");
       }
     }
   };
@@ -235,7 +238,8 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
     if (const auto* n = api->get("max_body")) {
       std::optional<uint64_t> v;
       if (n->is_string()) v = sdk::units::parse_size(*n->value<std::string>());
-      if (n->is_integer() && *n->value<int64_t>() > 0) v = static_cast<uint64_t>(*n->value<int64_t>());
+      if (n->is_integer() && *n->value<int64_t>() > 0)
+        v = static_cast<uint64_t>(*n->value<int64_t>());
       if (!v || *v < 1024 || *v > (1ull << 32)) {
         r.at(n, "[api] max_body must be a size between \"1KiB\" and \"4GiB\"");
       } else {
@@ -306,8 +310,9 @@ std::unique_ptr<ConfigFile> ConfigFile::parse(const std::string& text, const std
           }
           for (const auto& [k, node] : *pt) {
             if (k.str() != "path") {
-              r.at_key(k, "[[storage.paths]]: unknown key '" + std::string(k.str()) +
-                              "' (known: path; set weight and roles with `sealhost storage attach`)");
+              r.at_key(k,
+                       "[[storage.paths]]: unknown key '" + std::string(k.str()) +
+                           "' (known: path; set weight and roles with `sealhost storage attach`)");
             }
           }
           c.storage_paths.push_back({expand(*pn->value<std::string>(), base),
@@ -347,7 +352,8 @@ Config ConfigFile::resolve(const PluginRegistry& registry, std::vector<Diagnosti
       continue;
     }
     for (const auto& [k, node] : *table) {
-      if (k.str() != "component" && k.str() != "options" && !(name == "storage" && k.str() == "paths")) {
+      if (k.str() != "component" && k.str() != "options" &&
+          !(name == "storage" && k.str() == "paths")) {
         r.at_key(k, "[" + name + "]: unknown key '" + std::string(k.str()) +
                         "' (known: component, options)");
       }
@@ -357,7 +363,8 @@ Config ConfigFile::resolve(const PluginRegistry& registry, std::vector<Diagnosti
     auto ref = registry.find(id);
     if (!ref) {
       std::string known;
-      for (const auto& cr : registry.components()) known += (known.empty() ? "" : ", ") + std::string(cr.desc->id);
+      for (const auto& cr : registry.components())
+        known += (known.empty() ? "" : ", ") + std::string(cr.desc->id);
       r.at(comp, where + ": not provided by any loaded plugin (loaded: " +
                      (known.empty() ? "none" : known) + "; check [plugins] search_path)");
       continue;
@@ -479,8 +486,10 @@ std::string schema_text(const PluginRegistry& registry) {
     for (size_t i = 0; i < c.options_len; ++i) {
       const auto& o = c.options[i];
       out << "  " << o.key << " : " << sdk::option_type_name(o.type);
-      if (o.default_value) out << " = " << o.default_value;
-      else out << " (required)";
+      if (o.default_value)
+        out << " = " << o.default_value;
+      else
+        out << " (required)";
       if (o.min <= o.max) out << "  [" << o.min << ", " << o.max << "]";
       if (o.type == SEALHOST_OPT_ENUM) {
         out << "  {";

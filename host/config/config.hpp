@@ -1,7 +1,8 @@
 // The sealhost configuration: one TOML file wires everything (see docs/config.md).
 //
 // Loading is two-phase so that every error is reported in one run, before anything starts:
-//  1. parse(): TOML syntax and the host's own sections ([api], [log], [plugins], [[storage.paths]]).
+//  1. parse(): TOML syntax and the host's own sections ([api], [log], [plugins],
+//  [[storage.paths]]).
 //  2. resolve(): each component section ([storage], [stages.<name>], [compute], [chain],
 //     [post.<name>]) is checked against the loaded plugins' option tables.
 // Each problem becomes a Diagnostic naming file:line:column and the component.

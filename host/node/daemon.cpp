@@ -4,9 +4,9 @@
 #include "host/rpc/jwt.hpp"
 #include "host/store/record.hpp"
 
-#include <sealhost/sdk/units.hpp>
 #include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <sealhost/sdk/units.hpp>
 
 #include <chrono>
 #include <fstream>
@@ -38,7 +38,8 @@ rpc::RpcError plugin_rpc_error(const host::PluginError& e) {
 std::string base64_std(const std::string& in) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
   out.resize(static_cast<size_t>(n));
   return out;
 }
@@ -62,7 +63,9 @@ std::unique_ptr<host::PluginRegistry> load_plugins(const host::Config& host_part
 Daemon::Daemon(Repo repo, DaemonOptions options)
     : repo_(std::move(repo)), options_(std::move(options)) {}
 
-Daemon::~Daemon() { stop(); }
+Daemon::~Daemon() {
+  stop();
+}
 
 void Daemon::start() {
   auto t0 = std::chrono::steady_clock::now();
@@ -122,7 +125,8 @@ void Daemon::start() {
     api << server_->multiaddr();
   }
   started_ = true;
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   spdlog::info("sealhost {} serving {} (repo {}, {} plugin(s), started in {} ms)", SEALHOST_VERSION,
                server_->multiaddr(), repo_.dir().string(), registry_->plugins().size(), ms.count());
 }
@@ -131,13 +135,16 @@ void Daemon::attach_known_paths() {
   std::set<std::string> locations;
   for (const auto& p : config_.storage_paths) locations.insert(p.path.string());
   auto st = store_->read([&](store::ReadTxn& txn) {
-    return txn.scan(store::Db::kStoragePaths, "", [&](std::string_view key, std::string_view value) {
-      auto rec = store::decode_record(store::describe(store::Db::kStoragePaths, key), value,
-                                      kPathKind, kPathVersion);
-      if (rec) locations.insert(rec.value().data.at("location").get<std::string>());
-      else spdlog::error("{}", rec.status().to_string());
-      return true;
-    });
+    return txn.scan(
+        store::Db::kStoragePaths, "", [&](std::string_view key, std::string_view value) {
+          auto rec = store::decode_record(store::describe(store::Db::kStoragePaths, key), value,
+                                          kPathKind, kPathVersion);
+          if (rec)
+            locations.insert(rec.value().data.at("location").get<std::string>());
+          else
+            spdlog::error("{}", rec.status().to_string());
+          return true;
+        });
   });
   if (!st) throw std::runtime_error("metadata store: " + st.to_string());
   for (const auto& loc : locations) {
@@ -208,8 +215,8 @@ void Daemon::register_methods() {
                  for (const auto& n : names) {
                    auto perm = rpc::parse_perm(n);
                    if (!perm) {
-                     throw rpc::RpcError(-32602, "unknown permission '" + n +
-                                                     "' (use read, write, sign or admin)");
+                     throw rpc::RpcError(
+                         -32602, "unknown permission '" + n + "' (use read, write, sign or admin)");
                    }
                    perms.add(*perm);
                  }
@@ -262,13 +269,15 @@ void Daemon::register_methods() {
         p.expect_count(1);
         auto o = p.get<nlohmann::json>(0, "request");
         if (!o.is_object() || !o.contains("Path") || !o["Path"].is_string()) {
-          throw rpc::RpcError(-32602, "StorageAttach: expected {\"Path\": \"/dir\", \"Init\": bool, "
-                                      "\"CanSeal\": bool, \"CanStore\": bool, \"Weight\": n, "
-                                      "\"MaxStorage\": bytes}");
+          throw rpc::RpcError(-32602,
+                              "StorageAttach: expected {\"Path\": \"/dir\", \"Init\": bool, "
+                              "\"CanSeal\": bool, \"CanStore\": bool, \"Weight\": n, "
+                              "\"MaxStorage\": bytes}");
         }
         sdk::AttachRequest req;
         try {
-          req.location = std::filesystem::absolute(o["Path"].get<std::string>()).lexically_normal().string();
+          req.location =
+              std::filesystem::absolute(o["Path"].get<std::string>()).lexically_normal().string();
           req.init = o.value("Init", false);
           req.can_seal = o.value("CanSeal", false);
           req.can_store = o.value("CanStore", false);
@@ -307,8 +316,9 @@ void Daemon::register_methods() {
             if (info.id == target || info.location == normalized) id = info.id;
           }
           if (id.empty()) {
-            throw rpc::RpcError(1000 + SEALHOST_E_NOT_FOUND,
-                                "storage path " + target + ": not attached (see `sealhost storage list`)");
+            throw rpc::RpcError(
+                1000 + SEALHOST_E_NOT_FOUND,
+                "storage path " + target + ": not attached (see `sealhost storage list`)");
           }
           storage_->detach(id);
         } catch (const host::PluginError& e) {
@@ -359,6 +369,8 @@ void Daemon::stop() {
   lock_.reset();
 }
 
-std::string Daemon::multiaddr() const { return server_ ? server_->multiaddr() : ""; }
+std::string Daemon::multiaddr() const {
+  return server_ ? server_->multiaddr() : "";
+}
 
 }  // namespace sealhost::node

@@ -25,7 +25,9 @@ std::filesystem::path Repo::resolve(const std::optional<std::string>& flag) {
 
 Repo::Repo(std::filesystem::path dir) : dir_(std::move(dir)) {}
 
-bool Repo::initialized() const { return std::filesystem::exists(config_file()); }
+bool Repo::initialized() const {
+  return std::filesystem::exists(config_file());
+}
 
 void Repo::require_initialized() const {
   if (!initialized()) {
@@ -64,8 +66,8 @@ RepoLock::RepoLock(const Repo& repo) {
   auto path = repo.lock_file();
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) {
-    throw std::runtime_error("repo lock " + path.string() + ": cannot open: " +
-                             std::strerror(errno));
+    throw std::runtime_error("repo lock " + path.string() +
+                             ": cannot open: " + std::strerror(errno));
   }
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     char buf[32] = {};

@@ -55,7 +55,8 @@ class Daemon {
  public:
   Daemon(const fs::path& repo, const fs::path& log, std::string listen = "127.0.0.1:0")
       : repo_(repo) {
-    std::vector<std::string> args = {SEALHOST_BIN, "--repo", repo.string(), "run", "--listen", listen};
+    std::vector<std::string> args = {SEALHOST_BIN, "--repo",   repo.string(),
+                                     "run",        "--listen", listen};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -145,7 +146,7 @@ class CliTest : public ::testing::Test {
 TEST_F(CliTest, InitCreatesPrivateRepo) {
   init();
   EXPECT_TRUE(fs::exists(repo_ / "config.toml"));
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((repo_ / "token").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u) << "token must be private";
   ASSERT_EQ(stat((repo_ / "keystore" / "MF2XI2BNNJ3XILLQOJUXMYLUMU").c_str(), &st), 0);
@@ -174,8 +175,8 @@ TEST_F(CliTest, CommandsAgainstRunningDaemon) {
   // Attach a second path, see it listed, stat it, detach it.
   fs::path extra = dir_ / "extra";
   fs::create_directories(extra);
-  auto att = cli({"storage", "attach", "--init", "--store", "--weight", "20", "--max-storage", "1GiB",
-                  extra.string()});
+  auto att = cli({"storage", "attach", "--init", "--store", "--weight", "20", "--max-storage",
+                  "1GiB", extra.string()});
   ASSERT_EQ(att.code, 0) << att.err;
   auto list = nlohmann::json::parse(cli({"storage", "list", "--json"}).out);
   ASSERT_EQ(list.size(), 2u);
@@ -240,7 +241,8 @@ TEST_F(CliTest, AuthTokensAndPermissions) {
   ASSERT_EQ(tok.code, 0) << tok.err;
   std::string read_token = tok.out.substr(0, tok.out.find('\n'));
   sealhost::rpc::RpcClient reader(api(read_token));
-  EXPECT_EQ(reader.call("Filecoin.Version")["Version"].get<std::string>().rfind("sealhost/", 0), 0u);
+  EXPECT_EQ(reader.call("Filecoin.Version")["Version"].get<std::string>().rfind("sealhost/", 0),
+            0u);
   EXPECT_EQ(reader.call("Filecoin.AuthVerify", {read_token}), nlohmann::json({"read"}));
   try {
     reader.call("Filecoin.Shutdown");
@@ -269,7 +271,8 @@ TEST_F(CliTest, SecondDaemonAndBusyPortAreClearErrors) {
   auto d = start();
   Daemon second(repo_, dir_ / "second.log");
   EXPECT_NE(second.wait_exit(), 0);
-  EXPECT_TRUE(fs::exists(repo_ / "api")) << "the refused daemon must not touch the running one's api file";
+  EXPECT_TRUE(fs::exists(repo_ / "api"))
+      << "the refused daemon must not touch the running one's api file";
   EXPECT_NE(slurp(dir_ / "second.log").find("in use by another sealhost daemon"), std::string::npos)
       << slurp(dir_ / "second.log");
 
@@ -324,11 +327,32 @@ TEST_F(CliTest, ConfigDefaultCheckSchema) {
   EXPECT_TRUE(found) << schema.out;
 }
 
+TEST_F(CliTest, ShippedExampleConfigsAreValid) {
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(SEALHOST_CONFIGS_DIR)) {
+    if (e.path().extension() != ".toml") continue;
+    auto r = sealhost({"config", "check", e.path().string()}, dir_);
+    EXPECT_EQ(r.code, 0) << e.path() << ":\n" << r.err;
+    ++n;
+  }
+  EXPECT_GE(n, 1);
+}
+
 TEST_F(CliTest, HelpEverywhereAndUnknownCommand) {
-  for (std::vector<std::string> cmd :
-       {std::vector<std::string>{"init"}, {"run"}, {"stop"}, {"info"}, {"auth", "create-token"},
-        {"auth", "api-info"}, {"plugins", "list"}, {"config"}, {"storage", "attach"},
-        {"storage", "list"}, {"storage", "detach"}, {"storage", "stat"}}) {
+  for (std::vector<std::string> cmd : {std::vector<std::string>{"init"},
+                                       {"run"},
+                                       {"stop"},
+                                       {"info"},
+                                       {"auth", "create-token"},
+                                       {"auth", "api-info"},
+                                       {"plugins", "list"},
+                                       {"config"},
+                                       {"storage", "attach"},
+                                       {"storage", "list"},
+                                       {"storage", "detach"},
+                                       {"storage", "stat"},
+                                       {"commp"},
+                                       {"debug", "poseidon"}}) {
     cmd.push_back("--help");
     auto r = sealhost(cmd, dir_);
     EXPECT_EQ(r.code, 0) << cmd[0] << ": " << r.err;
@@ -339,6 +363,70 @@ TEST_F(CliTest, HelpEverywhereAndUnknownCommand) {
   EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
   EXPECT_EQ(sealhost({"--help"}, dir_).code, 0);
   EXPECT_EQ(sealhost({"version"}, dir_).code, 0);
+}
+
+TEST_F(CliTest, CommpMatchesGoCommpUtilsVector) {
+  // commp.gcu.cat127 (filecoin-project/go-commp-utils TestZeroPadding), from tests/vectors.
+  fs::path f = dir_ / "cat.bin";
+  std::string data = "i am the biggest cat, what do you think about that";
+  data.resize(127, '\0');
+  std::ofstream(f, std::ios::binary) << data;
+  for (const char* threads : {"1", "2"}) {
+    auto r = sealhost({"commp", "--json", "--threads", threads, f.string()}, dir_);
+    ASSERT_EQ(r.code, 0) << r.err;
+    auto j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["piece_cid"], "baga6ea4seaqozp3abki6vgdf7ztbipcycmxfyt2o64cpuyvdkczsjxsg7bqmioi");
+    EXPECT_EQ(j["comm_p"], "ecbf600a91ea9865fe66143c58132e5c4f4ef704fa62a350b324de46f860c439");
+    EXPECT_EQ(j["padded_size"], 128);
+    EXPECT_EQ(j["payload_size"], 127);
+    EXPECT_EQ(j["piece_cid_v2"].get<std::string>().rfind("bafkzcib", 0), 0u) << j.dump();
+  }
+  auto text = sealhost({"commp", f.string()}, dir_);
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("baga6ea4seaqozp3abki6vgdf7ztbipcycmxfyt2o64cpuyvdkczsjxsg7bqmioi"),
+            std::string::npos);
+}
+
+TEST_F(CliTest, CommpBadInputIsAClearError) {
+  auto missing = sealhost({"commp", (dir_ / "nope.bin").string()}, dir_);
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("nope.bin"), std::string::npos) << missing.err;
+  fs::path tiny = dir_ / "tiny.bin";
+  std::ofstream(tiny) << "short";
+  auto small = sealhost({"commp", tiny.string()}, dir_);
+  EXPECT_NE(small.code, 0);
+  EXPECT_NE(small.err.find("65"), std::string::npos) << "names the minimum payload: " << small.err;
+  auto threads = sealhost({"commp", "--threads", "0", tiny.string()}, dir_);
+  EXPECT_NE(threads.code, 0);
+}
+
+TEST_F(CliTest, DebugPoseidonReproducesNeptuneVectors) {
+  std::ifstream in(std::string(SEALHOST_TEST_VECTORS) + "/poseidon.json");
+  auto vectors = nlohmann::json::parse(in)["vectors"];
+  int checked = 0;
+  for (const auto& v : vectors) {
+    const auto& input = v["input"];
+    if (!input.contains("preimage") || !v["expected"].contains("digest_le_hex")) continue;
+    std::string id = v["id"];
+    bool merkle = id.find(".merkle.") != std::string::npos;
+    bool constlen = id.find(".constlen") != std::string::npos;
+    if (!merkle && !constlen) continue;
+    std::vector<std::string> args = {"debug",   "poseidon",
+                                     "--arity", std::to_string(input["arity"].get<int>()),
+                                     "--tag",   merkle ? "merkle" : "constlen"};
+    size_t n = merkle ? input["preimage"].size() : 4;  // ConstantLength(4) vectors
+    for (size_t i = 0; i < n; ++i) args.push_back(std::to_string(input["preimage"][i].get<int>()));
+    auto r = sealhost(args, dir_);
+    ASSERT_EQ(r.code, 0) << id << ": " << r.err;
+    EXPECT_EQ(r.out, v["expected"]["digest_le_hex"].get<std::string>() + "\n") << id;
+    ++checked;
+  }
+  EXPECT_GE(checked, 5) << "expected the neptune merkle and constlen vectors";
+  auto bad = sealhost({"debug", "poseidon", "--arity", "3", "1", "2", "3"}, dir_);
+  EXPECT_NE(bad.code, 0);
+  auto wrong_count = sealhost({"debug", "poseidon", "--arity", "2", "1"}, dir_);
+  EXPECT_NE(wrong_count.code, 0);
+  EXPECT_NE(wrong_count.err.find("exactly 2"), std::string::npos) << wrong_count.err;
 }
 
 }  // namespace

@@ -110,14 +110,30 @@ x = 1
   EXPECT_TRUE(contains(e, "test.toml:2:18: [api] listen_address")) << ::testing::PrintToString(e);
   EXPECT_TRUE(contains(e, "test.toml:3:11: [api] threads"));
   EXPECT_TRUE(contains(e, "test.toml:4:1: [api]: unknown key 'bogus'"));
-  EXPECT_TRUE(contains(e, "test.toml:10:11: [stages.addpiece] component fixture.stage.echo: option 'threads': value 100 is out of range [1, 64]"));
-  EXPECT_TRUE(contains(e, "test.toml:11:9: [stages.addpiece] component fixture.stage.echo: option 'chunk' must be a size"));
-  EXPECT_TRUE(contains(e, "test.toml:12:11: [stages.addpiece] component fixture.stage.echo: option 'timeout' must be a duration"));
-  EXPECT_TRUE(contains(e, "test.toml:13:8: [stages.addpiece] component fixture.stage.echo: option 'mode': \"slow\" is not one of"));
-  EXPECT_TRUE(contains(e, "test.toml:14:10: [stages.addpiece] component fixture.stage.echo: option 'verify' must be true or false"));
-  EXPECT_TRUE(contains(e, "test.toml:15:1: [stages.addpiece] component fixture.stage.echo: unknown option 'colour'"));
-  EXPECT_TRUE(contains(e, "test.toml:18:13: [stages.pc1] component nobody.stage.pc1: not provided by any loaded plugin"));
-  EXPECT_TRUE(contains(e, "[compute] component fixture.stage.echo: is a stage component, [compute] needs a compute component"));
+  EXPECT_TRUE(contains(e,
+                       "test.toml:10:11: [stages.addpiece] component fixture.stage.echo: option "
+                       "'threads': value 100 is out of range [1, 64]"));
+  EXPECT_TRUE(contains(e,
+                       "test.toml:11:9: [stages.addpiece] component fixture.stage.echo: option "
+                       "'chunk' must be a size"));
+  EXPECT_TRUE(contains(e,
+                       "test.toml:12:11: [stages.addpiece] component fixture.stage.echo: option "
+                       "'timeout' must be a duration"));
+  EXPECT_TRUE(contains(e,
+                       "test.toml:13:8: [stages.addpiece] component fixture.stage.echo: option "
+                       "'mode': \"slow\" is not one of"));
+  EXPECT_TRUE(contains(e,
+                       "test.toml:14:10: [stages.addpiece] component fixture.stage.echo: option "
+                       "'verify' must be true or false"));
+  EXPECT_TRUE(contains(
+      e,
+      "test.toml:15:1: [stages.addpiece] component fixture.stage.echo: unknown option 'colour'"));
+  EXPECT_TRUE(contains(e,
+                       "test.toml:18:13: [stages.pc1] component nobody.stage.pc1: not provided by "
+                       "any loaded plugin"));
+  EXPECT_TRUE(contains(e,
+                       "[compute] component fixture.stage.echo: is a stage component, [compute] "
+                       "needs a compute component"));
   EXPECT_TRUE(contains(e, "test.toml:23:2: unknown section 'mystery'"));
   EXPECT_EQ(e.size(), 12u) << ::testing::PrintToString(e);
 }
@@ -166,7 +182,9 @@ TEST_F(ConfigTest, SizesAndDurationsAsIntegers) {
   sdk::Options o(c.components.at("stages.addpiece").options->c());
   EXPECT_EQ(o.get_size("chunk"), 8192u);
   EXPECT_EQ(o.get_duration("timeout").count(), 1500);
-  e = errors("[stages.addpiece]\ncomponent = \"fixture.stage.echo\"\n[stages.addpiece.options]\nchunk = 1\n");
+  e = errors(
+      "[stages.addpiece]\ncomponent = \"fixture.stage.echo\"\n[stages.addpiece.options]\nchunk = "
+      "1\n");
   ASSERT_EQ(e.size(), 1u);
   EXPECT_NE(e[0].find("out of range"), std::string::npos) << e[0];
 }

@@ -1,8 +1,8 @@
 // The loader's closed list of failures, each provoked by a deliberately broken fixture plugin,
 // and a good plugin's component driven through the real loader.
+#include "host/plugin/registry.hpp"
 #include "host/plugin/component.hpp"
 #include "host/plugin/host_services.hpp"
-#include "host/plugin/registry.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,9 @@ namespace {
 
 const std::filesystem::path kFixtures = SEALHOST_FIXTURE_DIR;
 
-std::filesystem::path fixture(const char* name) { return kFixtures / (std::string(name) + ".so"); }
+std::filesystem::path fixture(const char* name) {
+  return kFixtures / (std::string(name) + ".so");
+}
 
 LoadFailure expect_failure(PluginRegistry& reg, const std::filesystem::path& p, LoadError code) {
   auto f = reg.load_file(p);

@@ -26,8 +26,9 @@ TEST(Units, Durations) {
   EXPECT_EQ(units::parse_duration_ms("30s"), 30'000u);
   EXPECT_EQ(units::parse_duration_ms("1h30m"), 5'400'000u);
   EXPECT_EQ(units::parse_duration_ms("1500"), 1500u);
-  EXPECT_FALSE(units::parse_duration_ms("30"
-                                        "x"));
+  EXPECT_FALSE(
+      units::parse_duration_ms("30"
+                               "x"));
   EXPECT_FALSE(units::parse_duration_ms(""));
   EXPECT_FALSE(units::parse_duration_ms("5m10"));
 }

@@ -226,85 +226,95 @@ class DotAccumulator {
   [[gnu::always_inline]] void add_product(const Fr& x, const Fr& y) {
     const uint64_t* a = x.montgomery_limbs().data();
     const uint64_t* b = y.montgomery_limbs().data();
-    uint64_t p0, p1, p2, p3, p4, p5, p6, p7, lo, hi;
+    // Product limb k is final after row k: it is stored and its register becomes the next row's
+    // fresh top limb, so the product needs only a five-register window.
+    uint64_t prod[8];
+    uint64_t w0, w1, w2, w3, w4, lo, hi;
     static constexpr uint64_t kZero = 0;
     __asm__(
         "movq 0(%[b]), %%rdx\n\t"
-        "mulxq 0(%[a]), %[p0], %[p1]\n\t"
-        "mulxq 8(%[a]), %[lo], %[p2]\n\t"
-        "addq %[lo], %[p1]\n\t"
-        "mulxq 16(%[a]), %[lo], %[p3]\n\t"
-        "adcq %[lo], %[p2]\n\t"
-        "mulxq 24(%[a]), %[lo], %[p4]\n\t"
-        "adcq %[lo], %[p3]\n\t"
-        "adcq $0, %[p4]\n\t"
+        "mulxq 0(%[a]), %[w0], %[w1]\n\t"
+        "mulxq 8(%[a]), %[lo], %[w2]\n\t"
+        "addq %[lo], %[w1]\n\t"
+        "mulxq 16(%[a]), %[lo], %[w3]\n\t"
+        "adcq %[lo], %[w2]\n\t"
+        "mulxq 24(%[a]), %[lo], %[w4]\n\t"
+        "adcq %[lo], %[w3]\n\t"
+        "adcq $0, %[w4]\n\t"
+        "movq %[w0], 0+%[out]\n\t"
         "movq 8(%[b]), %%rdx\n\t"
-        "xorl %k[p5], %k[p5]\n\t"
+        "xorl %k[w0], %k[w0]\n\t"
         "mulxq 0(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p1]\n\t"
-        "adcxq %[hi], %[p2]\n\t"
+        "adoxq %[lo], %[w1]\n\t"
+        "adcxq %[hi], %[w2]\n\t"
         "mulxq 8(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p2]\n\t"
-        "adcxq %[hi], %[p3]\n\t"
+        "adoxq %[lo], %[w2]\n\t"
+        "adcxq %[hi], %[w3]\n\t"
         "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p3]\n\t"
-        "adcxq %[hi], %[p4]\n\t"
+        "adoxq %[lo], %[w3]\n\t"
+        "adcxq %[hi], %[w4]\n\t"
         "mulxq 24(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p4]\n\t"
-        "adcxq %[hi], %[p5]\n\t"
-        "adoxq %[zero], %[p5]\n\t"
+        "adoxq %[lo], %[w4]\n\t"
+        "adcxq %[hi], %[w0]\n\t"
+        "adoxq %[zero], %[w0]\n\t"
+        "movq %[w1], 8+%[out]\n\t"
         "movq 16(%[b]), %%rdx\n\t"
-        "xorl %k[p6], %k[p6]\n\t"
+        "xorl %k[w1], %k[w1]\n\t"
         "mulxq 0(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p2]\n\t"
-        "adcxq %[hi], %[p3]\n\t"
+        "adoxq %[lo], %[w2]\n\t"
+        "adcxq %[hi], %[w3]\n\t"
         "mulxq 8(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p3]\n\t"
-        "adcxq %[hi], %[p4]\n\t"
+        "adoxq %[lo], %[w3]\n\t"
+        "adcxq %[hi], %[w4]\n\t"
         "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p4]\n\t"
-        "adcxq %[hi], %[p5]\n\t"
+        "adoxq %[lo], %[w4]\n\t"
+        "adcxq %[hi], %[w0]\n\t"
         "mulxq 24(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p5]\n\t"
-        "adcxq %[hi], %[p6]\n\t"
-        "adoxq %[zero], %[p6]\n\t"
+        "adoxq %[lo], %[w0]\n\t"
+        "adcxq %[hi], %[w1]\n\t"
+        "adoxq %[zero], %[w1]\n\t"
+        "movq %[w2], 16+%[out]\n\t"
         "movq 24(%[b]), %%rdx\n\t"
-        "xorl %k[p7], %k[p7]\n\t"
+        "xorl %k[w2], %k[w2]\n\t"
         "mulxq 0(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p3]\n\t"
-        "adcxq %[hi], %[p4]\n\t"
+        "adoxq %[lo], %[w3]\n\t"
+        "adcxq %[hi], %[w4]\n\t"
         "mulxq 8(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p4]\n\t"
-        "adcxq %[hi], %[p5]\n\t"
+        "adoxq %[lo], %[w4]\n\t"
+        "adcxq %[hi], %[w0]\n\t"
         "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p5]\n\t"
-        "adcxq %[hi], %[p6]\n\t"
+        "adoxq %[lo], %[w0]\n\t"
+        "adcxq %[hi], %[w1]\n\t"
         "mulxq 24(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[p6]\n\t"
-        "adcxq %[hi], %[p7]\n\t"
-        "adoxq %[zero], %[p7]\n\t"
+        "adoxq %[lo], %[w1]\n\t"
+        "adcxq %[hi], %[w2]\n\t"
+        "adoxq %[zero], %[w2]\n\t"
+        "movq %[w3], 24+%[out]\n\t"
+        "movq %[w4], 32+%[out]\n\t"
+        "movq %[w0], 40+%[out]\n\t"
+        "movq %[w1], 48+%[out]\n\t"
+        "movq %[w2], 56+%[out]\n\t"
 
-        : [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), [p3] "=&r"(p3), [p4] "=&r"(p4),
-          [p5] "=&r"(p5), [p6] "=&r"(p6), [p7] "=&r"(p7), [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [out] "=m"(prod), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3),
+          [w4] "=&r"(w4), [lo] "=&r"(lo), [hi] "=&r"(hi)
         : [a] "r"(a), [b] "r"(b), [zero] "m"(kZero),
           "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
           "m"(*reinterpret_cast<const uint64_t(*)[4]>(b))
         : "rdx", "cc");
     __asm__(
-        "addq %[p0], %[a0]\n\t"
-        "adcq %[p1], %[a1]\n\t"
-        "adcq %[p2], %[a2]\n\t"
-        "adcq %[p3], %[a3]\n\t"
-        "adcq %[p4], %[a4]\n\t"
-        "adcq %[p5], %[a5]\n\t"
-        "adcq %[p6], %[a6]\n\t"
-        "adcq %[p7], %[a7]\n\t"
+        "addq 0+%[p], %[a0]\n\t"
+        "adcq 8+%[p], %[a1]\n\t"
+        "adcq 16+%[p], %[a2]\n\t"
+        "adcq 24+%[p], %[a3]\n\t"
+        "adcq 32+%[p], %[a4]\n\t"
+        "adcq 40+%[p], %[a5]\n\t"
+        "adcq 48+%[p], %[a6]\n\t"
+        "adcq 56+%[p], %[a7]\n\t"
         "adcq $0, %[a8]\n\t"
-        : [a0] "+rm"(acc_[0]), [a1] "+rm"(acc_[1]), [a2] "+rm"(acc_[2]), [a3] "+rm"(acc_[3]),
-          [a4] "+rm"(acc_[4]), [a5] "+rm"(acc_[5]), [a6] "+rm"(acc_[6]), [a7] "+rm"(acc_[7]),
-          [a8] "+rm"(acc_[8])
-        : [p0] "r"(p0), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3), [p4] "r"(p4), [p5] "r"(p5),
-          [p6] "r"(p6), [p7] "r"(p7)
+        : [a0] "+r"(acc_[0]), [a1] "+r"(acc_[1]), [a2] "+r"(acc_[2]), [a3] "+r"(acc_[3]),
+          [a4] "+r"(acc_[4]), [a5] "+r"(acc_[5]), [a6] "+r"(acc_[6]), [a7] "+r"(acc_[7]),
+          [a8] "+r"(acc_[8])
+        : [p] "m"(prod)
         : "cc");
   }
 

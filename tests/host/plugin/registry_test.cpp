@@ -120,6 +120,22 @@ TEST(Registry, LoadDirectoryReportsEveryFailure) {
   EXPECT_EQ(missing[0].code, LoadError::kNotFound);
 }
 
+extern "C" const sealhost_plugin_descriptor* sealhost_plugin_entry_v1__fixture_static(void);
+
+TEST(Registry, StaticPluginRegistersAndCollidesWithItsLoadableTwin) {
+  PluginRegistry reg(host_services());
+  ASSERT_FALSE(reg.add_static("fixture_static", &sealhost_plugin_entry_v1__fixture_static));
+  ASSERT_EQ(reg.plugins().size(), 1u);
+  EXPECT_TRUE(reg.plugins()[0]->is_static);
+  EXPECT_EQ(reg.plugins()[0]->path, "static:fixture_static");
+  ASSERT_TRUE(reg.find("fixture.stage.echo"));
+  // The same plugin as a .so next to the static copy is a duplicate, not a silent override.
+  expect_failure(reg, fixture("good"), LoadError::kDuplicateId);
+  // The generated table of this build (empty unless SEALHOST_STATIC_PLUGINS=ON) registers cleanly.
+  PluginRegistry table(host_services());
+  EXPECT_TRUE(table.add_static_table().empty());
+}
+
 TEST(Registry, ValidateDescriptorRejectsNull) {
   EXPECT_NE(validate_descriptor(nullptr), "");
 }

@@ -47,10 +47,14 @@ int hex_digit(char c) {
 }  // namespace
 
 bool cpu_has_adx() {
+#if defined(__x86_64__)
   static const bool kHas = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("adx");
   }();
+#else
+  static const bool kHas = false;
+#endif
   return kHas;
 }
 

@@ -15,6 +15,7 @@ namespace detail {
 inline constexpr uint64_t kModulusLimbs[4] = {kP0, kP1, kP2, kP3};
 
 // Same contract as mont_mul (no-carry CIOS, result reduced to [0, r)).
+#if defined(__x86_64__)
 [[gnu::always_inline]] inline void mont_mul_adx(const uint64_t a[4], const uint64_t b[4],
                                                 uint64_t out[4]) {
   uint64_t r0 = 0, r1 = 0, r2 = 0, r3 = 0, r4 = 0;
@@ -207,6 +208,19 @@ inline constexpr uint64_t kModulusLimbs[4] = {kP0, kP1, kP2, kP3};
   out[3] = s3;
 }
 
+#else
+// Other architectures: cpu_has_adx() is false and the kernels never select these; they exist so
+// the code compiles, and fall back to the portable arithmetic.
+[[gnu::always_inline]] inline void mont_mul_adx(const uint64_t a[4], const uint64_t b[4],
+                                                uint64_t out[4]) {
+  mont_mul(a, b, out);
+}
+[[gnu::always_inline]] inline void mod_add_asm(const uint64_t a[4], const uint64_t b[4],
+                                               uint64_t out[4]) {
+  mod_add(a, b, out);
+}
+#endif
+
 }  // namespace detail
 
 // Montgomery product through the ADX path (CPU support required, see cpu_has_adx()).
@@ -223,6 +237,7 @@ inline constexpr uint64_t kModulusLimbs[4] = {kP0, kP1, kP2, kP3};
 //   means one operand of every product must carry an extra factor 2^64 (scale_for_dot).
 class DotAccumulator {
  public:
+#if defined(__x86_64__)
   [[gnu::always_inline]] void add_product(const Fr& x, const Fr& y) {
     const uint64_t* a = x.montgomery_limbs().data();
     const uint64_t* b = y.montgomery_limbs().data();
@@ -317,6 +332,28 @@ class DotAccumulator {
         : [p] "m"(prod)
         : "cc");
   }
+#else
+  [[gnu::always_inline]] void add_product(const Fr& x, const Fr& y) {
+    const uint64_t* a = x.montgomery_limbs().data();
+    const uint64_t* b = y.montgomery_limbs().data();
+    uint64_t prod[8] = {};
+    for (int i = 0; i < 4; ++i) {
+      uint64_t carry = 0;
+      for (int j = 0; j < 4; ++j) {
+        const Uint128 t = static_cast<Uint128>(a[j]) * b[i] + prod[i + j] + carry;
+        prod[i + j] = static_cast<uint64_t>(t);
+        carry = static_cast<uint64_t>(t >> 64);
+      }
+      prod[i + 4] = carry;
+    }
+    uint64_t carry = 0;
+    for (int k = 0; k < 9; ++k) {
+      const Uint128 t = static_cast<Uint128>(acc_[k]) + (k < 8 ? prod[k] : 0) + carry;
+      acc_[k] = static_cast<uint64_t>(t);
+      carry = static_cast<uint64_t>(t >> 64);
+    }
+  }
+#endif
 
   // Montgomery reduction by 2^320; the accumulator must not be reused afterwards.
   [[gnu::always_inline]] Fr reduce() {

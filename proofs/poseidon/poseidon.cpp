@@ -121,7 +121,10 @@ void permute_generic(const Constants& c, Fr* state) {
 }
 
 template <size_t T, size_t L>
-__attribute__((target("bmi2,adx"))) void permute_bmi2(const Constants& c, Fr* state) {
+#if defined(__x86_64__)
+__attribute__((target("bmi2,adx")))
+#endif
+void permute_bmi2(const Constants& c, Fr* state) {
   permute_opt<T, L, AdxMul>(c, reinterpret_cast<Fr(*)[T]>(state));
 }
 

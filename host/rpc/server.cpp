@@ -121,7 +121,7 @@ struct RpcServer::Impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   tcp::acceptor acceptor{net::make_strand(ioc)};
   net::steady_timer accept_backoff{acceptor.get_executor()};
-  std::unique_ptr<net::thread_pool> workers;
+  net::thread_pool workers{static_cast<std::size_t>(std::max(1, opt.blocking_threads))};
   std::vector<std::thread> threads;
 };
 
@@ -216,7 +216,7 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     buffer_.consume(buffer_.size());
     auto batch = std::make_shared<PreparedBatch>(impl_.dispatcher.prepare(body, perms_));
     if (!batch->needs_worker) return write(impl_.dispatcher.execute(*batch, ctx()));
-    net::post(*impl_.workers, [self = shared_from_this(), batch] {
+    net::post(impl_.workers, [self = shared_from_this(), batch] {
       auto out = self->impl_.dispatcher.execute(*batch, self->ctx());
       net::post(self->ws_.get_executor(),
                 [self, out = std::move(out)]() mutable { self->write(std::move(out)); });
@@ -357,9 +357,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
         qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
 
     if (path == "/healthz") {
-      if (req.method() != http::verb::get && req.method() != http::verb::head) {
-        return method_not_allowed("GET");
-      }
+      if (req.method() != http::verb::get) return method_not_allowed("GET");
       return respond(http::status::ok, "ok", "text/plain");
     }
     if (path != impl_.opt.path) {
@@ -392,7 +390,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
     if (!batch->needs_worker) {
       return respond_rpc(status, impl_.dispatcher.execute(*batch, ctx(*perms)));
     }
-    net::post(*impl_.workers, [self = shared_from_this(), batch, status, perms = *perms] {
+    net::post(impl_.workers, [self = shared_from_this(), batch, status, perms = *perms] {
       auto out = self->impl_.dispatcher.execute(*batch, self->ctx(perms));
       net::post(self->stream_.get_executor(), [self, status, out = std::move(out)]() mutable {
         self->respond_rpc(status, std::move(out));
@@ -583,8 +581,6 @@ void RpcServer::start() {
   if (ec) throw fail();
   im.bound = im.acceptor.local_endpoint(ec);
 
-  im.workers = std::make_unique<net::thread_pool>(
-      static_cast<std::size_t>(std::max(1, im.opt.blocking_threads)));
   im.work.emplace(net::make_work_guard(im.ioc));
   im.do_accept();
   for (int i = 0; i < std::max(1, im.opt.io_threads); ++i) {
@@ -607,6 +603,11 @@ void RpcServer::start() {
 
 void RpcServer::stop() {
   auto& im = *impl_;
+  if (im.ioc.get_executor().running_in_this_thread() ||
+      im.workers.get_executor().running_in_this_thread()) {
+    throw std::logic_error(
+        "rpc server: stop() called from a handler (signal the main thread to stop instead)");
+  }
   std::lock_guard lock(im.lifecycle_mu);
   if (!im.started || im.stopped) return;
   im.stopped = true;
@@ -645,8 +646,8 @@ void RpcServer::stop() {
   for (auto& t : im.threads) t.join();
   im.threads.clear();
   // Blocking handlers still running finish here (they see CallContext::stop_requested()).
-  im.workers->stop();
-  im.workers->join();
+  im.workers.stop();
+  im.workers.join();
   detail::logger()->info("rpc: stopped");
 }
 

@@ -237,6 +237,18 @@ TEST(JwtSecretFile, RefusesGroupOrOtherReadable) {
   }
 }
 
+TEST(JwtSecretFile, ReportsUncreatableKeystore) {
+  TempDir dir;
+  const auto blocker = dir.path() / "file";
+  write_private_file(blocker, "x");
+  try {
+    (void)load_or_create_jwt_secret(blocker / "keystore");
+    FAIL() << "created a keystore below a regular file";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create directory"), std::string::npos) << e.what();
+  }
+}
+
 TEST(JwtSecretFile, RefusesGarbageAndWrongType) {
   TempDir dir;
   const auto file = dir.path() / "secret";

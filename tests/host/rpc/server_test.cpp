@@ -108,6 +108,12 @@ class WsConn {
   }
 
   void send(const std::string& text) { ws_.write(net::buffer(text)); }
+  // For sends the server may cut short (it can close before the whole message is written).
+  beast::error_code try_send(const std::string& text) {
+    beast::error_code ec;
+    ws_.write(net::buffer(text), ec);
+    return ec;
+  }
   json receive() {
     beast::flat_buffer buf;
     ws_.read(buf);
@@ -154,6 +160,10 @@ class ServerTest : public ::testing::Test {
     registry_.add("Test.Note", Perm::kRead, [this](const json&, const CallContext&) {
       notes_.fetch_add(1);
       return json(nullptr);
+    });
+    registry_.add("Test.StopFromHandler", Perm::kAdmin, [this](const json&, const CallContext&) {
+      server_->stop();
+      return json("stopped");
     });
     registry_.add(
         "Test.Block", Perm::kRead,
@@ -396,6 +406,16 @@ TEST_F(ServerTest, BlockingHandlerDoesNotBlockNetworkThreads) {
   EXPECT_EQ(slow.get()["result"], "done");
 }
 
+TEST_F(ServerTest, StopFromAHandlerIsRefusedNotADeadlock) {
+  start();
+  HttpConn c(port());
+  auto r = c.post(request("Test.StopFromHandler"), token(Perm::kAdmin)).json_body();
+  EXPECT_EQ(r["error"]["code"], kInternalError);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("signal the main thread"),
+            std::string::npos);
+  EXPECT_EQ(c.post(request("Filecoin.Version"), token(Perm::kRead)).status, 200);
+}
+
 TEST_F(ServerTest, BusyPortGivesOperatorMessage) {
   start();
   RpcServerOptions opt;
@@ -519,8 +539,12 @@ TEST_F(ServerTest, WebSocketOversizedMessageClosesConnection) {
   opt.max_body_bytes = 1024;
   start(opt);
   WsConn ws(port(), token(Perm::kRead));
-  ws.send(request("Filecoin.Version", {std::string(4096, 'x')}));
-  EXPECT_TRUE(ws.receive_error());
+  const auto send_ec = ws.try_send(request("Filecoin.Version", {std::string(4096, 'x')}));
+  EXPECT_TRUE(send_ec || ws.receive_error()) << "an oversized message must end the connection";
+  WsConn next(port(), token(Perm::kRead));
+  ASSERT_EQ(next.status, 101);
+  next.send(request("Filecoin.Version"));
+  EXPECT_TRUE(next.receive().contains("result")) << "the server still serves others";
 }
 
 // ---- RpcClient ------------------------------------------------------------------------------
@@ -582,6 +606,22 @@ TEST_F(ServerTest, ClientReconnectsAfterServerClosedIdleConnection) {
   EXPECT_EQ(client.call("Test.Add", {1, 1}), 2);
   std::this_thread::sleep_for(400ms);  // the server drops the idle keep-alive connection
   EXPECT_EQ(client.call("Test.Add", {2, 2}), 4);
+}
+
+TEST_F(ServerTest, ClientReportsRepliesThatAreNotJsonRpc) {
+  start();
+  ApiInfo wrong_path = info(Perm::kRead);
+  wrong_path.path = "/healthz";  // answers 405 text/plain to a POST
+  RpcClient client(wrong_path);
+  try {
+    client.call("Filecoin.Version");
+    FAIL() << "a non-JSON-RPC reply was accepted";
+  } catch (const RpcCallError& e) {
+    EXPECT_EQ(e.http_status(), 405);
+    EXPECT_NE(std::string(e.what()).find("unexpected HTTP 405"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server_->multiaddr(), "/ip4/127.0.0.1/tcp/" + std::to_string(port()) + "/http");
+  EXPECT_EQ(server_->listen_address(), "127.0.0.1:" + std::to_string(port()));
 }
 
 TEST(RpcClient, ExplainsDaemonNotRunning) {

@@ -173,4 +173,54 @@ std::string StageClient::run(std::string_view input, JobState* job) {
   return out;
 }
 
+ComputeClient::ComputeClient(std::shared_ptr<ComponentInstance> inst) : inst_(std::move(inst)) {
+  if (inst_->desc().kind != SEALHOST_KIND_COMPUTE) {
+    throw PluginError(SEALHOST_E_INVALID_ARGUMENT,
+                      std::string("component ") + inst_->desc().id + " is not a compute component");
+  }
+}
+
+const sealhost_compute_vtable& ComputeClient::vt() const {
+  return inst_->vtable<sealhost_compute_vtable>();
+}
+
+sdk::DeviceInfo ComputeClient::device_info() {
+  sdk::ErrorSink e;
+  std::vector<sdk::DeviceInfo> out;
+  auto collect = [](void* ctx, const sealhost_compute_device_info* d) {
+    static_cast<std::vector<sdk::DeviceInfo>*>(ctx)->push_back(sdk::from_c(*d));
+  };
+  check(*inst_, vt().device_info(inst_->handle(), collect, &out, e.c()), e);
+  if (out.size() != 1) {
+    throw PluginError(SEALHOST_E_INTERNAL, std::string("compute component ") + inst_->desc().id +
+                                               " reported " + std::to_string(out.size()) +
+                                               " devices from device_info (expected one)");
+  }
+  return std::move(out.front());
+}
+
+void ComputeClient::poseidon_batch(uint32_t arity, uint32_t tag, const uint8_t* inputs,
+                                   uint8_t* out, size_t n, JobState* job) {
+  sdk::ErrorSink e;
+  check(*inst_,
+        vt().poseidon_batch(inst_->handle(), arity, tag, inputs, out, n, job ? job->c() : nullptr,
+                            e.c()),
+        e);
+}
+
+void ComputeClient::tree_build(uint32_t arity, const uint8_t* leaves, size_t n, uint8_t* rows_out,
+                               JobState* job) {
+  sdk::ErrorSink e;
+  check(
+      *inst_,
+      vt().tree_build(inst_->handle(), arity, leaves, n, rows_out, job ? job->c() : nullptr, e.c()),
+      e);
+}
+
+void ComputeClient::sha254_batch(const uint8_t* pairs, uint8_t* out, size_t n, JobState* job) {
+  sdk::ErrorSink e;
+  check(*inst_, vt().sha254_batch(inst_->handle(), pairs, out, n, job ? job->c() : nullptr, e.c()),
+        e);
+}
+
 }  // namespace sealhost::host

@@ -1,13 +1,14 @@
 // Component instances and typed clients over a component's C vtable.
 //
 // ComponentInstance owns one instance created from validated options and destroys it. The typed
-// clients (StorageClient, StageClient) call the vtable, copy what the plugin returns into C++
-// values, and throw PluginError carrying the plugin's status and message.
+// clients (StorageClient, StageClient, ComputeClient) call the vtable, copy what the plugin returns
+// into C++ values, and throw PluginError carrying the plugin's status and message.
 #pragma once
 
 #include "host/plugin/registry.hpp"
 
 #include <sealhost/abi.h>
+#include <sealhost/sdk/compute.hpp>
 #include <sealhost/sdk/error.hpp>
 #include <sealhost/sdk/option_set.hpp>
 #include <sealhost/sdk/storage.hpp>
@@ -98,6 +99,29 @@ class StageClient {
   std::string run(std::string_view input_json, JobState* job = nullptr);
 
  private:
+  std::shared_ptr<ComponentInstance> inst_;
+};
+
+// Batched hashing on a compute component. Buffers are the caller's, passed through unchanged
+// (field elements as 32-byte canonical little-endian values); sizes are as in abi.h. Thread-safe
+// when the component is (see SEALHOST_COMPONENT_SINGLE_THREADED).
+class ComputeClient {
+ public:
+  explicit ComputeClient(std::shared_ptr<ComponentInstance> inst);
+
+  sdk::DeviceInfo device_info();
+  // out[i] = Poseidon_arity(inputs[i*arity .. +arity)); inputs n*arity*32 bytes, out n*32.
+  void poseidon_batch(uint32_t arity, uint32_t tag, const uint8_t* inputs, uint8_t* out, size_t n,
+                      JobState* job = nullptr);
+  // Every row above the n leaves, lowest first: sdk::tree_rows_nodes(n, arity)*32 bytes.
+  void tree_build(uint32_t arity, const uint8_t* leaves, size_t n, uint8_t* rows_out,
+                  JobState* job = nullptr);
+  // out[i] = SHA254(pairs[i*64 .. +64)).
+  void sha254_batch(const uint8_t* pairs, uint8_t* out, size_t n, JobState* job = nullptr);
+  const ComponentInstance& instance() const { return *inst_; }
+
+ private:
+  const sealhost_compute_vtable& vt() const;
   std::shared_ptr<ComponentInstance> inst_;
 };
 

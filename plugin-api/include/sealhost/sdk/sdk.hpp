@@ -1,6 +1,7 @@
 // sealhost plugin SDK: everything a plugin author includes.
 #pragma once
 #include <sealhost/abi.h>
+#include <sealhost/sdk/compute.hpp>
 #include <sealhost/sdk/error.hpp>
 #include <sealhost/sdk/host.hpp>
 #include <sealhost/sdk/option_set.hpp>

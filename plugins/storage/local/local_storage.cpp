@@ -85,21 +85,13 @@ bool ignorable_in_empty_dir(const stdfs::path& name) {
 }  // namespace
 
 std::string_view file_type_dir(uint32_t file_type) {
-  switch (file_type) {
-    case SEALHOST_FT_UNSEALED:
-      return "unsealed";
-    case SEALHOST_FT_SEALED:
-      return "sealed";
-    case SEALHOST_FT_CACHE:
-      return "cache";
-    case SEALHOST_FT_UPDATE:
-      return "update";
-    case SEALHOST_FT_UPDATE_CACHE:
-      return "update-cache";
-    default:
-      throw sdk::invalid_argument("file type " + std::to_string(file_type) +
-                                  " is not one SEALHOST_FT_* value");
+  // Lotus names each type's directory after the type.
+  std::string_view name = sdk::file_type_name(file_type);
+  if (name == "unknown") {
+    throw sdk::invalid_argument("file type " + std::to_string(file_type) +
+                                " is not one SEALHOST_FT_* value");
   }
+  return name;
 }
 
 std::string sector_name(const sdk::SectorRef& s) {

@@ -169,36 +169,46 @@ class Appender {
 };
 
 // Streams the payload through fr32 padding into the file and the hasher; returns the commitment
-// of the data alone (its smallest piece).
+// of the data alone (its smallest piece). Padded steps of `chunk` bytes fill a buffer of whole
+// hasher batches, which the hasher then takes without copying.
 commp::CommpResult stream_payload(PayloadFile& payload, Appender& out, unsigned threads,
                                   uint64_t chunk) {
-  const uint64_t chunk_padded = chunk - chunk % fr32::kQuadPaddedBytes;
-  const uint64_t chunk_unpadded = chunk_padded / fr32::kQuadPaddedBytes * fr32::kQuadUnpaddedBytes;
-  const uint64_t padded_total = (payload.size() + fr32::kQuadUnpaddedBytes - 1) /
-                                fr32::kQuadUnpaddedBytes * fr32::kQuadPaddedBytes;
+  constexpr uint64_t kQuadIn = fr32::kQuadUnpaddedBytes;
+  constexpr uint64_t kQuadOut = fr32::kQuadPaddedBytes;
+  const uint64_t padded_total = (payload.size() + kQuadIn - 1) / kQuadIn * kQuadOut;
   const unsigned useful_threads = static_cast<unsigned>(
       std::max<uint64_t>(1, (padded_total + kHashSegmentBytes - 1) / kHashSegmentBytes));
   commp::CommpHasher hasher(std::min(threads, useful_threads), commp::InputKind::kPadded);
 
-  std::vector<uint8_t> in(static_cast<size_t>(std::min(chunk_unpadded, payload.size() + 127)));
-  std::vector<uint8_t> padded(static_cast<size_t>(std::min(chunk_padded, padded_total)));
+  const uint64_t step_padded = chunk - chunk % kQuadOut;
+  const uint64_t batch = hasher.batch_bytes();
+  const uint64_t buffer_bytes =
+      std::min(padded_total, std::max(batch, step_padded - step_padded % batch));
+  std::vector<uint8_t> padded(static_cast<size_t>(buffer_bytes));
+  std::vector<uint8_t> in(
+      static_cast<size_t>(std::min(step_padded / kQuadOut * kQuadIn, payload.size() + kQuadIn)));
+  size_t fill = 0;
   uint64_t left = payload.size();
   while (left > 0) {
     out.check_cancel();
-    const size_t take = static_cast<size_t>(std::min<uint64_t>(left, chunk_unpadded));
+    const uint64_t room_quads = std::min<uint64_t>(step_padded, padded.size() - fill) / kQuadOut;
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(left, room_quads * kQuadIn));
     payload.read_exact({in.data(), take});
-    size_t quads = take / fr32::kQuadUnpaddedBytes;
-    if (const size_t tail = take % fr32::kQuadUnpaddedBytes; tail != 0) {
+    size_t quads = take / kQuadIn;
+    if (const size_t tail = take % kQuadIn; tail != 0) {
       // Only the last read can end mid-quad: the payload is zero-extended to the piece, so the
       // partial quad is padded as if followed by zeros.
-      std::memset(in.data() + take, 0, fr32::kQuadUnpaddedBytes - tail);
+      std::memset(in.data() + take, 0, kQuadIn - tail);
       ++quads;
     }
-    fr32::pad_quads(in.data(), padded.data(), quads);
-    const std::span<const uint8_t> block(padded.data(), quads * fr32::kQuadPaddedBytes);
-    out.write(block);
-    hasher.update(block);
+    fr32::pad_quads(in.data(), padded.data() + fill, quads);
+    out.write({padded.data() + fill, quads * kQuadOut});
+    fill += quads * kQuadOut;
     left -= take;
+    if (fill == padded.size() || left == 0) {
+      hasher.update({padded.data(), fill});
+      fill = 0;
+    }
   }
   payload.expect_end();
   return hasher.finish();

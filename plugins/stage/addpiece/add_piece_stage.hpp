@@ -4,8 +4,8 @@
 // The unsealed file is the fr32-padded sector data written so far: the pieces of `existing_pieces`
 // back to back, each starting at a multiple of its own padded size. A data piece streams its
 // payload through fr32 padding into the file and into a multi-threaded commP hasher in one pass
-// (memory: about 2 x `chunk` plus the hashers' batch). Zero regions (padding pieces, zero pieces,
-// the zero tail of a data piece) are allocated with fallocate instead of written.
+// (memory: `chunk` plus a buffer of max(`chunk`, threads x 8 MiB)). Zero regions (padding pieces,
+// zero pieces, the zero tail of a data piece) are allocated with fallocate instead of written.
 //
 // Failure atomicity: everything is appended past the old end of file, synced, and only then
 // reported. On any error or cancel the file is cut back to its old size (removed if this call

@@ -20,8 +20,8 @@ inline constexpr sealhost_option_desc kOptions[] = {
                   "fdatasync the unsealed file (and its directory when created) before reporting "
                   "success (turn off only for throw-away test sectors)"),
     sdk::opt_size("chunk", "\"8MiB\"", kMinChunk, kMaxChunk,
-                  "padded bytes read, padded and written per step; cancel is checked between "
-                  "steps (memory: about 2 x chunk plus the hashers' batch)"),
+                  "padded bytes read, padded and written per step; cancel and progress come "
+                  "between steps (memory: chunk + max(chunk, threads x 8MiB))"),
 };
 
 struct AddPieceOptions {

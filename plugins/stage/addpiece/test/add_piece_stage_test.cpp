@@ -535,19 +535,32 @@ TEST_F(AddPieceStageTest, WriteFailureCutsBackAndReportsResourceExhausted) {
 }
 
 TEST_F(AddPieceStageTest, ResultDoesNotDependOnThreadsOrChunk) {
-  const auto bytes = pattern(3 * kMiB + 12345, 6);
-  std::string first;
-  for (const auto& [chunk, threads] : std::vector<std::pair<const char*, const char*>>{
-           {"\"64KiB\"", "1"}, {"\"1MiB\"", "2"}, {"\"8MiB\"", "0"}, {"65664", "3"}}) {
+  // Larger than one hasher batch (8 MiB per thread), so the batch buffer fills and wraps; 65664
+  // bytes (513 quads) does not divide a batch, so steps are cut at the buffer's end.
+  const auto bytes = pattern(9 * kMiB + 12345, 6);
+  const std::string p = payload("p", bytes);
+  const std::string expected = cid::piece_cid_v1(commp::commp(bytes, 2).comm_p);
+  for (const auto& [chunk, threads] :
+       std::vector<std::pair<const char*, const char*>>{{"\"64KiB\"", "1"},
+                                                        {"65664", "1"},
+                                                        {"\"1MiB\"", "2"},
+                                                        {"\"8MiB\"", "0"},
+                                                        {"65664", "3"}}) {
     recorded_.clear();
     std::error_code ec;
     stdfs::remove(unsealed_, ec);
     auto s = stage(chunk, threads);
-    const auto out = add(s, data_input(payload("p", bytes)));
-    if (first.empty()) first = out.pieces.back().cid;
-    EXPECT_EQ(out.pieces.back().cid, first) << "chunk " << chunk << " threads " << threads;
+    auto in = data_input(p);
+    in.sector.size = uint64_t{512} << 20;
+    const auto out = add(s, in);
+    EXPECT_EQ(out.pieces.back().cid, expected) << "chunk " << chunk << " threads " << threads;
+    EXPECT_EQ(out.pieces.back().size, 16 * kMiB);
+    const auto file = read_file(unsealed_);
+    const auto padded = proofs::fr32::pad(bytes);
+    ASSERT_EQ(file.size(), 16 * kMiB);
+    EXPECT_EQ(std::memcmp(file.data(), padded.data(), padded.size()), 0)
+        << "chunk " << chunk << " threads " << threads;
   }
-  EXPECT_EQ(first, cid::piece_cid_v1(commp::commp(bytes).comm_p));
 }
 
 TEST_F(AddPieceStageTest, ProgressCountsTheAppendedBytes) {

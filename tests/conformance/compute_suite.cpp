@@ -311,7 +311,7 @@ TEST_F(ComputeConformance, PoseidonBatchEqualsTheLibraryForEveryArityAndTag) {
 }
 
 TEST_F(ComputeConformance, PoseidonBatchOfManyHashesEqualsTheLibrary) {
-  // Odd sizes past powers of two and past the CPU plugin's default task of 4096 hashes.
+  // Odd sizes past powers of two and past the CPU plugin's default task of 2048 hashes.
   for (auto [arity, n] : {std::pair<uint32_t, size_t>{2, 9001}, {8, 4097}, {11, 1025}}) {
     for (uint32_t tag : {kMerkle, kConstantLength}) {
       const Bytes in = random_elements(n * arity, arity * 7 + tag);

@@ -11,23 +11,24 @@ namespace sealhost::compute_cpu {
 
 // Far above any machine we run on; low enough that a typo ("threads = 100000") is caught.
 inline constexpr int64_t kMaxThreads = 1024;
-// One task must stay short enough to honour a cancel within ~100 ms (4096 arity-8 hashes take
-// ~40 ms on one core); 2^20 allows coarse tasks for benchmarking without letting a typo freeze
-// cancellation for minutes.
+// The default task must stay short enough to honour a cancel within abi.h's ~100 ms: 2048 arity-8
+// hashes take ~80 ms on one 2.4 GHz EPYC core (26k hashes/s, ADX kernel). 2^20 allows coarse tasks
+// for benchmarking without letting a typo freeze cancellation for minutes.
+inline constexpr int64_t kDefaultBatchSize = 2048;
 inline constexpr int64_t kMaxBatchSize = int64_t{1} << 20;
 
 inline constexpr sealhost_option_desc kOptions[] = {
     sdk::opt_int("threads", "0", 0, kMaxThreads, "threads",
                  "threads that hash, counting the calling thread; 0 = every CPU this process may "
                  "run on"),
-    sdk::opt_int("batch_size", "4096", 1, kMaxBatchSize, "hashes",
+    sdk::opt_int("batch_size", "2048", 1, kMaxBatchSize, "hashes",
                  "hashes per task handed to a thread; cancel and progress are checked between "
                  "tasks"),
 };
 
 struct CpuOptions {
   unsigned threads = 0;  // 0 = all available CPUs
-  size_t batch_size = 4096;
+  size_t batch_size = kDefaultBatchSize;
 
   static CpuOptions parse(const sdk::Options& o) {
     return {static_cast<unsigned>(o.get_int("threads")),

@@ -55,10 +55,9 @@ class HttpConn {
     req.body() = std::move(body);
     req.prepare_payload();
     http::write(stream_, req);
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(1U << 30);
-    http::read(stream_, buffer_, parser);
-    auto res = parser.release();
+    // A plain response (default 8 MiB body limit) is plenty for these replies.
+    http::response<http::string_body> res;
+    http::read(stream_, buffer_, res);
     HttpReply reply;
     reply.status = static_cast<int>(res.result_int());
     reply.keep_alive = res.keep_alive();

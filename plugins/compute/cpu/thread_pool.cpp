@@ -92,8 +92,18 @@ bool ThreadPool::run(size_t tasks, const std::function<void(size_t)>& body,
   set->body = &body;
   set->remaining = tasks;
   bool stopped_by_monitor = false;
+  std::exception_ptr monitor_error;
+  // Never leaves run() by an exception while workers may still call `body`, which lives in the
+  // caller's frame: a throwing monitor stops the run like a false return and is rethrown below.
   auto check = [&] {
-    if (!stopped_by_monitor && !monitor()) {
+    if (stopped_by_monitor) return;
+    bool go_on = false;
+    try {
+      go_on = monitor();
+    } catch (...) {
+      monitor_error = std::current_exception();
+    }
+    if (!go_on) {
       stopped_by_monitor = true;
       set->stop = true;
     }
@@ -123,6 +133,7 @@ bool ThreadPool::run(size_t tasks, const std::function<void(size_t)>& body,
     if (it != queue_.end()) queue_.erase(it);
   }
   if (set->error) std::rethrow_exception(set->error);
+  if (monitor_error) std::rethrow_exception(monitor_error);
   return !stopped_by_monitor;
 }
 

@@ -41,8 +41,9 @@ class ThreadPool {
 
   // Runs body(i) once for every i in [0, tasks) and returns when all started tasks have ended.
   // `monitor` returns false to stop the call: tasks not yet started are skipped. The first
-  // exception thrown by `body` also skips what has not started, and is rethrown here. Returns
-  // false when the call was stopped by `monitor`, true otherwise.
+  // exception thrown by `body` also skips what has not started, and is rethrown here once every
+  // started task has ended; so is an exception from `monitor` (which stops the call too).
+  // Returns false when the call was stopped by `monitor`, true otherwise.
   bool run(size_t tasks, const std::function<void(size_t)>& body,
            const std::function<bool()>& monitor);
 

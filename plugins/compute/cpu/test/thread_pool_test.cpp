@@ -98,6 +98,26 @@ TEST(ThreadPoolTest, MonitorStopsTheRunAndIsCalledOnTheCaller) {
   }
 }
 
+TEST(ThreadPoolTest, AThrowingMonitorWaitsForStartedTasksBeforeRethrowing) {
+  ThreadPool pool(2);
+  std::atomic<int> running{0};
+  int calls = 0;
+  EXPECT_THROW(pool.run(
+                   200,
+                   [&](size_t) {
+                     running.fetch_add(1);
+                     std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                     running.fetch_sub(1);
+                   },
+                   [&] {
+                     if (++calls == 2) throw std::runtime_error("host callback failed");
+                     return true;
+                   }),
+               std::runtime_error);
+  // `body` captures this frame: no task may still be running once run() has returned.
+  EXPECT_EQ(running.load(), 0) << "run() returned while a worker was inside a task";
+}
+
 TEST(ThreadPoolTest, ConcurrentCallersAllFinish) {
   ThreadPool pool(3);
   constexpr int kCallers = 6;

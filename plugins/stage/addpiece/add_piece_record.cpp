@@ -84,7 +84,7 @@ NewPiece parse_piece(const Json& j) {
     return p;
   }
   if (!j.contains("path")) {
-    bad(where, "give either {\"path\":...} for a payload file or {\"zero\":true,\"size\":...}");
+    bad(where, R"(give either {"path":...} for a payload file or {"zero":true,"size":...})");
   }
   only_keys(j, {"path", "size", "cid"}, where);
   p.path = text(j, "path", where);

@@ -218,7 +218,7 @@ commp::CommpResult stream_payload(PayloadFile& payload, Appender& out, unsigned 
 // pieces are recorded for it is lost data, not a missing argument.
 UnsealedFile open_unsealed(const AddPieceInput& in, uint64_t used) {
   try {
-    return UnsealedFile(in.unsealed_path, /*may_create=*/in.existing_pieces.empty());
+    return {in.unsealed_path, /*may_create=*/in.existing_pieces.empty()};
   } catch (const sdk::Error& e) {
     if (e.code() != SEALHOST_E_NOT_FOUND || in.existing_pieces.empty()) throw;
     throw sdk::data_loss("unsealed file " + in.unsealed_path + ": missing, pieces say " +
@@ -368,7 +368,7 @@ AddPieceOutput AddPieceStage::add_piece(const AddPieceInput& in, const sdk::Job&
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (log_.enabled(SEALHOST_LOG_INFO)) {
     char rate[48];
-    std::snprintf(rate, sizeof rate, "%.1f s, %.0f MiB/s", secs,
+    std::snprintf(rate, sizeof rate, "%.3f s, %.0f MiB/s", secs,
                   static_cast<double>(end - used) / (1 << 20) / std::max(secs, 1e-9));
     log_.info(sector_name(in.sector) + ": added " + out.pieces.back().cid + " (" +
               size_text(piece_size) + ") at byte " + std::to_string(offset) + " after " +

@@ -597,12 +597,13 @@ TEST_F(ComputeConformance, CancelDuringACallIsHonouredAndTheInstanceKeepsWorking
 TEST_F(ComputeConformance, ConcurrentCallsOnOneInstanceAreIndependent) {
   constexpr int kCallers = 4;
   std::vector<std::thread> callers;
+  callers.reserve(kCallers);
   std::vector<std::string> failures(kCallers);
   for (int t = 0; t < kCallers; ++t) {
     callers.emplace_back([&, t] {
       try {
         for (int round = 0; round < 3; ++round) {
-          const uint64_t seed = static_cast<uint64_t>(t * 100 + round);
+          const auto seed = static_cast<uint64_t>(t) * 100 + static_cast<uint64_t>(round);
           const size_t n = 300 + static_cast<size_t>(t) * 37 + static_cast<size_t>(round);
           const uint32_t arity = t % 2 ? 8 : 11;
           const Bytes in = random_elements(n * arity, seed);

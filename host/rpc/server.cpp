@@ -84,6 +84,21 @@ std::optional<std::string_view> bearer_token(std::string_view header) {
   return header;
 }
 
+// The server whose network or worker thread this is (null elsewhere): lets stop() refuse to
+// run on a thread it would have to join. Asio's running_in_this_thread() proved unreliable for
+// this under sanitizer builds, so we mark our threads ourselves.
+thread_local const void* tls_server_thread = nullptr;
+
+struct ThreadMark {
+  explicit ThreadMark(const void* server) : previous(tls_server_thread) {
+    tls_server_thread = server;
+  }
+  ~ThreadMark() { tls_server_thread = previous; }
+  ThreadMark(const ThreadMark&) = delete;
+  ThreadMark& operator=(const ThreadMark&) = delete;
+  const void* previous;
+};
+
 }  // namespace
 
 class Session;
@@ -217,6 +232,7 @@ class WsSession : public Session, public std::enable_shared_from_this<WsSession>
     auto batch = std::make_shared<PreparedBatch>(impl_.dispatcher.prepare(body, perms_));
     if (!batch->needs_worker) return write(impl_.dispatcher.execute(*batch, ctx()));
     net::post(impl_.workers, [self = shared_from_this(), batch] {
+      const ThreadMark mark(&self->impl_);
       auto out = self->impl_.dispatcher.execute(*batch, self->ctx());
       net::post(self->ws_.get_executor(),
                 [self, out = std::move(out)]() mutable { self->write(std::move(out)); });
@@ -391,6 +407,7 @@ class HttpSession : public Session, public std::enable_shared_from_this<HttpSess
       return respond_rpc(status, impl_.dispatcher.execute(*batch, ctx(*perms)));
     }
     net::post(impl_.workers, [self = shared_from_this(), batch, status, perms = *perms] {
+      const ThreadMark mark(&self->impl_);
       auto out = self->impl_.dispatcher.execute(*batch, self->ctx(perms));
       net::post(self->stream_.get_executor(), [self, status, out = std::move(out)]() mutable {
         self->respond_rpc(status, std::move(out));
@@ -585,6 +602,7 @@ void RpcServer::start() {
   im.do_accept();
   for (int i = 0; i < std::max(1, im.opt.io_threads); ++i) {
     im.threads.emplace_back([&im] {
+      const ThreadMark mark(&im);
       for (;;) {
         try {
           im.ioc.run();
@@ -603,8 +621,7 @@ void RpcServer::start() {
 
 void RpcServer::stop() {
   auto& im = *impl_;
-  if (im.ioc.get_executor().running_in_this_thread() ||
-      im.workers.get_executor().running_in_this_thread()) {
+  if (tls_server_thread == &im) {
     throw std::logic_error(
         "rpc server: stop() called from a handler (signal the main thread to stop instead)");
   }

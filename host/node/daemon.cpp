@@ -55,7 +55,15 @@ std::unique_ptr<host::PluginRegistry> load_plugins(const host::Config& host_part
   auto reg = std::make_unique<host::PluginRegistry>(host::host_services());
   for (auto& f : reg->add_static_table()) errors.push_back(f.message);
   for (const auto& dir : host_part.plugin_search_path) {
-    for (auto& f : reg->load_directory(dir)) errors.push_back(f.message);
+    for (auto& f : reg->load_directory(dir)) {
+      // A build with SEALHOST_STATIC_PLUGINS also installs the loadable copies; the linked-in
+      // plugin wins and its .so twin is not an error.
+      if (f.shadowed_by_static) {
+        spdlog::debug("{} (statically linked copy used)", f.message);
+        continue;
+      }
+      errors.push_back(f.message);
+    }
   }
   return reg;
 }

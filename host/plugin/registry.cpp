@@ -288,9 +288,11 @@ std::optional<LoadFailure> PluginRegistry::add(const sealhost_plugin_descriptor*
   }
   for (const auto& p : plugins_) {
     if (std::string_view(p->descriptor->id) == d->id) {
-      return fail(LoadError::kDuplicateId, std::string("plugin id '") + d->id +
-                                               "' is already loaded from " + p->path +
-                                               " (remove one of the two)");
+      auto f = fail(LoadError::kDuplicateId, std::string("plugin id '") + d->id +
+                                                 "' is already loaded from " + p->path +
+                                                 " (remove one of the two)");
+      f.shadowed_by_static = p->is_static && !is_static;
+      return f;
     }
   }
   for (size_t i = 0; i < d->components_len; ++i) {

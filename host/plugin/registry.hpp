@@ -35,6 +35,9 @@ struct LoadFailure {
   LoadError code;
   std::string path;
   std::string message;  // full message: "plugin /x/y.so: ..."
+  // kDuplicateId only: the plugin that was loaded first is linked into the binary and has the
+  // same plugin id, i.e. this file is the loadable twin of a static first-party plugin.
+  bool shadowed_by_static = false;
 };
 
 struct LoadedPlugin {

@@ -93,7 +93,8 @@ TEST(Registry, InvalidDescriptorBadOptionDefault) {
 TEST(Registry, DuplicateId) {
   PluginRegistry reg(host_services());
   ASSERT_FALSE(reg.load_file(fixture("good")));
-  expect_failure(reg, fixture("duplicate"), LoadError::kDuplicateId);
+  auto dup = expect_failure(reg, fixture("duplicate"), LoadError::kDuplicateId);
+  EXPECT_FALSE(dup.shadowed_by_static) << "two loadable copies are a real conflict";
   EXPECT_EQ(reg.plugins().size(), 1u) << "the duplicate must not be registered";
 }
 
@@ -129,8 +130,10 @@ TEST(Registry, StaticPluginRegistersAndCollidesWithItsLoadableTwin) {
   EXPECT_TRUE(reg.plugins()[0]->is_static);
   EXPECT_EQ(reg.plugins()[0]->path, "static:fixture_static");
   ASSERT_TRUE(reg.find("fixture.stage.echo"));
-  // The same plugin as a .so next to the static copy is a duplicate, not a silent override.
-  expect_failure(reg, fixture("good"), LoadError::kDuplicateId);
+  // The same plugin as a .so next to the static copy is a duplicate, not a silent override, and
+  // is marked as shadowed so a static build's daemon can skip its own loadable twins.
+  auto twin = expect_failure(reg, fixture("good"), LoadError::kDuplicateId);
+  EXPECT_TRUE(twin.shadowed_by_static);
   // The generated table of this build (empty unless SEALHOST_STATIC_PLUGINS=ON) registers cleanly.
   PluginRegistry table(host_services());
   EXPECT_TRUE(table.add_static_table().empty());

@@ -45,18 +45,18 @@ typedef int32_t sealhost_status;
 
 enum {
   SEALHOST_OK = 0,
-  SEALHOST_E_INVALID_ARGUMENT = 1,  /* bad input from the caller; do not retry */
-  SEALHOST_E_NOT_FOUND = 2,         /* the named object does not exist */
-  SEALHOST_E_ALREADY_EXISTS = 3,    /* the object to create exists */
-  SEALHOST_E_PERMISSION = 4,        /* the OS or a remote refused access */
-  SEALHOST_E_RESOURCE_EXHAUSTED = 5,/* out of space/memory/quota; retry later with back-off */
-  SEALHOST_E_UNAVAILABLE = 6,       /* transient: device/remote down; retry with back-off */
-  SEALHOST_E_CANCELLED = 7,         /* the job's cancel flag was honoured */
-  SEALHOST_E_DATA_LOSS = 8,         /* stored data is corrupt; quarantine, never retry blindly */
-  SEALHOST_E_UNIMPLEMENTED = 9,     /* the component does not support this call */
-  SEALHOST_E_INTERNAL = 10,         /* a bug in the plugin */
-  SEALHOST_E_IO = 11,               /* an I/O error other than the above */
-  SEALHOST_E_OUT_OF_RANGE = 12,     /* offset/length outside the object */
+  SEALHOST_E_INVALID_ARGUMENT = 1,    /* bad input from the caller; do not retry */
+  SEALHOST_E_NOT_FOUND = 2,           /* the named object does not exist */
+  SEALHOST_E_ALREADY_EXISTS = 3,      /* the object to create exists */
+  SEALHOST_E_PERMISSION = 4,          /* the OS or a remote refused access */
+  SEALHOST_E_RESOURCE_EXHAUSTED = 5,  /* out of space/memory/quota; retry later with back-off */
+  SEALHOST_E_UNAVAILABLE = 6,         /* transient: device/remote down; retry with back-off */
+  SEALHOST_E_CANCELLED = 7,           /* the job's cancel flag was honoured */
+  SEALHOST_E_DATA_LOSS = 8,           /* stored data is corrupt; quarantine, never retry blindly */
+  SEALHOST_E_UNIMPLEMENTED = 9,       /* the component does not support this call */
+  SEALHOST_E_INTERNAL = 10,           /* a bug in the plugin */
+  SEALHOST_E_IO = 11,                 /* an I/O error other than the above */
+  SEALHOST_E_OUT_OF_RANGE = 12,       /* offset/length outside the object */
   SEALHOST_E_FAILED_PRECONDITION = 13 /* state does not allow the call (e.g. path not attached) */
 };
 
@@ -121,8 +121,8 @@ typedef struct sealhost_host_services {
 
 enum {
   SEALHOST_OPT_BOOL = 1,
-  SEALHOST_OPT_INT = 2,      /* int64; min/max apply */
-  SEALHOST_OPT_DOUBLE = 3,   /* min/max apply (as integers bounds, inclusive) when min <= max */
+  SEALHOST_OPT_INT = 2,    /* int64; min/max apply */
+  SEALHOST_OPT_DOUBLE = 3, /* min/max apply (as integers bounds, inclusive) when min <= max */
   SEALHOST_OPT_STRING = 4,
   SEALHOST_OPT_SIZE = 5,     /* bytes; TOML "32GiB", "512MiB", or an integer; min/max apply */
   SEALHOST_OPT_DURATION = 6, /* milliseconds; TOML "30s", "5m", "250ms"; min/max apply */
@@ -160,9 +160,9 @@ typedef struct sealhost_option_value {
   const char* key; /* NUL-terminated, same pointer as in the table */
   int32_t b;       /* BOOL */
   int32_t reserved0;
-  int64_t i;       /* INT, SIZE (bytes), DURATION (ms) */
-  double d;        /* DOUBLE */
-  sealhost_str s;  /* STRING, ENUM, PATH */
+  int64_t i;                /* INT, SIZE (bytes), DURATION (ms) */
+  double d;                 /* DOUBLE */
+  sealhost_str s;           /* STRING, ENUM, PATH */
   const sealhost_str* list; /* STRING_LIST */
   size_t list_len;
 } sealhost_option_value;
@@ -270,8 +270,8 @@ typedef struct sealhost_storage_vtable {
    * will need, creates parent directories and reports one location per type. The reservation id
    * is released with release() once the files are written (or abandoned). */
   sealhost_status (*allocate)(void* self, const sealhost_sector_ref* sector, uint32_t file_types,
-                              int32_t path_role, uint64_t* reservation_id,
-                              sealhost_location_cb cb, void* cb_ctx, sealhost_error_sink* err);
+                              int32_t path_role, uint64_t* reservation_id, sealhost_location_cb cb,
+                              void* cb_ctx, sealhost_error_sink* err);
   sealhost_status (*release)(void* self, uint64_t reservation_id, sealhost_error_sink* err);
   /* Finds existing files of `file_types`; reports one location per file found. NOT_FOUND when
    * none of them exists. */
@@ -324,9 +324,9 @@ typedef struct sealhost_compute_vtable {
                                  sealhost_error_sink* err);
   /* out[i] = Poseidon-arity(inputs[i*arity .. i*arity+arity)) with the MerkleTree domain tag
    * (tag = 0) or ConstantLength (tag = 1). `inputs` holds n*arity*32 bytes, `out` n*32. */
-  sealhost_status (*poseidon_batch)(void* self, uint32_t arity, uint32_t tag,
-                                    const uint8_t* inputs, uint8_t* out, size_t n,
-                                    sealhost_job* job, sealhost_error_sink* err);
+  sealhost_status (*poseidon_batch)(void* self, uint32_t arity, uint32_t tag, const uint8_t* inputs,
+                                    uint8_t* out, size_t n, sealhost_job* job,
+                                    sealhost_error_sink* err);
   /* Builds the rows above `leaves` (n leaves, n a power of `arity`) of a Poseidon Merkle tree;
    * writes every row after the leaves, lowest first, into `rows_out` ((n-1)/(arity-1) nodes). */
   sealhost_status (*tree_build)(void* self, uint32_t arity, const uint8_t* leaves, size_t n,
@@ -356,7 +356,8 @@ typedef struct sealhost_chain_vtable {
 } sealhost_chain_vtable;
 
 /* One component a plugin provides. create() makes an instance from validated options;
- * destroy() frees it. `vtable` points to the kind's vtable struct (sealhost_storage_vtable, ...). */
+ * destroy() frees it. `vtable` points to the kind's vtable struct (sealhost_storage_vtable, ...).
+ */
 typedef struct sealhost_component_desc {
   uint32_t struct_size;
   int32_t kind;

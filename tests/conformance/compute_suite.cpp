@@ -20,6 +20,7 @@
 #include "proofs/merkle/merkle.hpp"
 #include "proofs/poseidon/poseidon.hpp"
 #include "proofs/sha256/sha256.hpp"
+#include "tests/conformance/suite_target.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -52,7 +53,6 @@ namespace merkle = proofs::merkle;
 using host::ComponentInstance;
 using host::ComputeClient;
 using host::PluginError;
-using host::PluginRegistry;
 using proofs::field::Fr;
 using ::testing::HasSubstr;
 using Bytes = std::vector<uint8_t>;
@@ -63,20 +63,10 @@ constexpr uint32_t kConstantLength = sdk::kTagConstantLength;
 constexpr uint8_t kCanary = 0xa5;
 constexpr size_t kCanaryBytes = 64;
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : fallback;
-}
-
-struct Target {
-  std::string plugin = env_or("SEALHOST_COMPUTE_PLUGIN",
-                              std::string(SEALHOST_TEST_PLUGIN_DIR) + "/sealhost-compute-cpu.so");
-  std::string component = env_or("SEALHOST_COMPUTE_COMPONENT", "sealhost.compute.cpu");
-  std::string options = env_or("SEALHOST_COMPUTE_OPTIONS", "");
-};
-
-const Target& target() {
-  static const Target t;
+const SuiteTarget& target() {
+  static const SuiteTarget t = target_from_env(
+      "SEALHOST_COMPUTE", std::string(SEALHOST_TEST_PLUGIN_DIR) + "/sealhost-compute-cpu.so",
+      "sealhost.compute.cpu");
   return t;
 }
 
@@ -216,36 +206,11 @@ void expect_progress_complete(const std::vector<std::pair<uint64_t, uint64_t>>& 
 
 class ComputeConformance : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry(host::host_services());  // plugins are never unloaded
-    if (auto failure = registry_->load_file(target().plugin)) load_error_ = failure->message;
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(load_error_.empty()) << load_error_;
-    auto ref = registry_->find(target().component);
-    ASSERT_TRUE(ref) << "plugin " << target().plugin << " has no component " << target().component
-                     << " (set SEALHOST_COMPUTE_COMPONENT)";
-    ASSERT_EQ(ref->desc->kind, SEALHOST_KIND_COMPUTE) << target().component << " is not compute";
-    sdk::OptionSet opts(ref->desc->options, ref->desc->options_len);
-    opts.apply_defaults();
-    apply_overrides(opts);
-    client_.emplace(
-        std::make_shared<ComponentInstance>(*ref, host::host_services(), std::move(opts)));
-  }
-
-  static void apply_overrides(sdk::OptionSet& opts) {
-    std::string_view rest = target().options;
-    while (!rest.empty()) {
-      auto end = rest.find(';');
-      auto item = rest.substr(0, end);
-      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-      if (item.empty()) continue;
-      auto eq = item.find('=');
-      ASSERT_NE(eq, std::string_view::npos)
-          << "SEALHOST_COMPUTE_OPTIONS item '" << item << "' is not key=value";
-      opts.set_text(item.substr(0, eq), item.substr(eq + 1));
-    }
+    std::string error;
+    auto instance = create_instance(target(), SEALHOST_KIND_COMPUTE, &error);
+    ASSERT_TRUE(instance) << error;
+    client_.emplace(std::move(instance));
   }
 
   ComputeClient& c() { return *client_; }
@@ -271,8 +236,6 @@ class ComputeConformance : public ::testing::Test {
     return out.contents();
   }
 
-  static inline PluginRegistry* registry_ = nullptr;
-  static inline std::string load_error_;
   std::optional<ComputeClient> client_;
 };
 

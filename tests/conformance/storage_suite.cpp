@@ -10,6 +10,7 @@
 #include "host/plugin/component.hpp"
 #include "host/plugin/host_services.hpp"
 #include "host/plugin/registry.hpp"
+#include "tests/conformance/suite_target.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -35,27 +36,16 @@ namespace {
 namespace stdfs = std::filesystem;
 using host::ComponentInstance;
 using host::PluginError;
-using host::PluginRegistry;
 using host::StorageClient;
 using ::testing::AnyOf;
 
 constexpr uint64_t kKiB = 1024, kMiB = 1024 * kKiB;
 constexpr uint64_t kSectorSize = 2048;
 
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::string(v) : fallback;
-}
-
-struct Target {
-  std::string plugin = env_or("SEALHOST_STORAGE_PLUGIN",
-                              std::string(SEALHOST_TEST_PLUGIN_DIR) + "/sealhost-storage-local.so");
-  std::string component = env_or("SEALHOST_STORAGE_COMPONENT", "sealhost.storage.local");
-  std::string options = env_or("SEALHOST_STORAGE_OPTIONS", "");
-};
-
-const Target& target() {
-  static const Target t;
+const SuiteTarget& target() {
+  static const SuiteTarget t = target_from_env(
+      "SEALHOST_STORAGE", std::string(SEALHOST_TEST_PLUGIN_DIR) + "/sealhost-storage-local.so",
+      "sealhost.storage.local");
   return t;
 }
 
@@ -113,36 +103,11 @@ MATCHER_P(Status, code, "") {
 
 class StorageConformance : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    registry_ = new PluginRegistry(host::host_services());  // plugins are never unloaded
-    if (auto failure = registry_->load_file(target().plugin)) load_error_ = failure->message;
-  }
-
   void SetUp() override {
-    ASSERT_TRUE(load_error_.empty()) << load_error_;
-    auto ref = registry_->find(target().component);
-    ASSERT_TRUE(ref) << "plugin " << target().plugin << " has no component " << target().component
-                     << " (set SEALHOST_STORAGE_COMPONENT)";
-    ASSERT_EQ(ref->desc->kind, SEALHOST_KIND_STORAGE) << target().component << " is not storage";
-    sdk::OptionSet opts(ref->desc->options, ref->desc->options_len);
-    opts.apply_defaults();
-    apply_overrides(opts);
-    client_.emplace(
-        std::make_shared<ComponentInstance>(*ref, host::host_services(), std::move(opts)));
-  }
-
-  static void apply_overrides(sdk::OptionSet& opts) {
-    std::string_view rest = target().options;
-    while (!rest.empty()) {
-      auto end = rest.find(';');
-      auto item = rest.substr(0, end);
-      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-      if (item.empty()) continue;
-      auto eq = item.find('=');
-      ASSERT_NE(eq, std::string_view::npos)
-          << "SEALHOST_STORAGE_OPTIONS item '" << item << "' is not key=value";
-      opts.set_text(item.substr(0, eq), item.substr(eq + 1));
-    }
+    std::string error;
+    auto instance = create_instance(target(), SEALHOST_KIND_STORAGE, &error);
+    ASSERT_TRUE(instance) << error;
+    client_.emplace(std::move(instance));
   }
 
   StorageClient& s() { return *client_; }
@@ -181,8 +146,6 @@ class StorageConformance : public ::testing::Test {
     return out;
   }
 
-  static inline PluginRegistry* registry_ = nullptr;
-  static inline std::string load_error_;
   TempDir tmp_;
   std::optional<StorageClient> client_;
 };

@@ -1,0 +1,94 @@
+// SDR labelling (PreCommit1, spec sdr.md §8): lab[l][v] = SHA254(replica_id || u32_be(l) ||
+// u64_be(v) || 20 zero bytes || 37 parent labels), layers l = 1..L.
+//
+// Two entry points:
+//  * label_in_memory(): all layers in RAM, for tests, debugging and small sectors.
+//  * run_pc1(): the production path. Labels one sector or a batch of sectors sharing a porep_id
+//    in one pass over the parent cache (SHA-NI streams interleaved 2 or 4 ways), with a producer
+//    thread gathering parent labels ahead of the hashing thread. Writes
+//    `sc-02-data-layer-<l>.dat` (nodes * 32 bytes of raw labels) into each sector's cache dir,
+//    each through `<name>.tmp` + fsync + rename, so a crash leaves only complete layers; a new
+//    run keeps complete layers (validated by size and spot-checked labels) and resumes after the
+//    last one. Memory: two layers (2 * nodes * 32 bytes) per sector plus the mapped cache.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "proofs/sdr/graph.hpp"
+#include "proofs/sdr/parent_cache.hpp"
+#include "proofs/sdr/seal_proof.hpp"
+
+namespace sealhost::proofs::sdr {
+
+inline constexpr uint64_t kLabelBytes = 32;
+
+// All layers of one sector, layer-major: label(l, v) is 32 bytes at ((l-1)*nodes + v)*32.
+struct LayerLabels {
+  uint64_t nodes = 0;
+  uint32_t layers = 0;
+  std::vector<uint8_t> data;
+
+  // `layer` is 1-based. No bounds check beyond a debug assertion.
+  const uint8_t* label(uint32_t layer, uint64_t node) const {
+    return data.data() + ((static_cast<uint64_t>(layer) - 1) * nodes + node) * kLabelBytes;
+  }
+  Bytes32 label_bytes(uint32_t layer, uint64_t node) const;
+  // The key of PC2: the last node of the last layer.
+  Bytes32 last_label() const { return label_bytes(layers, nodes - 1); }
+};
+
+// Labels every layer in memory, parents from the graph (computed on the fly) or a parent cache.
+// Throws SdrError for layers == 0 or a graph/cache too large for memory (> 2^26 nodes).
+LayerLabels label_in_memory(const Graph& graph, const ReplicaId& replica_id, uint32_t layers);
+LayerLabels label_in_memory(const ParentCache& cache, const ReplicaId& replica_id, uint32_t layers);
+
+// "sc-02-data-layer-<layer>.dat".
+std::string layer_file_name(uint32_t layer);
+
+struct Pc1Progress {
+  uint32_t layer = 0;        // 1-based layer being labelled
+  uint32_t layers = 0;       // total layers
+  uint64_t nodes_done = 0;   // in this layer
+  uint64_t nodes_total = 0;  // nodes per layer
+};
+
+struct Pc1Request {
+  // The proof being sealed (layers; nodes must match the cache).
+  const SealProof* proof = nullptr;
+  // The parent cache of the proof's graph; must outlive the call.
+  const ParentCache* parent_cache = nullptr;
+  // One replica id per sector; all sectors share the proof / porep_id. 1..8 sectors.
+  std::vector<ReplicaId> replica_ids;
+  // One cache dir per sector (created if missing); layer files go here.
+  std::vector<std::filesystem::path> cache_dirs;
+  // 1: the hashing thread gathers parents itself; >= 2: one producer thread gathers parent labels
+  // ahead of the hashing thread (extra threads are not used).
+  unsigned threads = 2;
+  // 0: proof->layers. Tests set fewer or more layers on small graphs.
+  uint32_t layers_override = 0;
+  // Called from the hashing thread a few hundred times per layer and at every layer end.
+  std::function<void(const Pc1Progress&)> progress;
+  // Polled every few thousand nodes; returning true stops the run with SdrCancelled.
+  std::function<bool()> cancelled;
+  // Free bytes available at a path; default: statvfs (f_bavail * f_frsize).
+  std::function<uint64_t(const std::filesystem::path&)> free_space;
+};
+
+struct Pc1SectorResult {
+  std::filesystem::path cache_dir;
+  std::vector<std::filesystem::path> layer_files;  // layer 1..L
+  uint32_t layers_resumed = 0;                     // complete layers found on disk and kept
+  Bytes32 last_label{};  // last node of the last layer (the PC2 key of the last node)
+};
+
+// Labels all sectors of the request. Throws SdrError on bad input (naming the field), missing
+// free space (naming the dir, the need and what is free) or I/O errors, and SdrCancelled when
+// cancelled. Results are in request order.
+std::vector<Pc1SectorResult> run_pc1(const Pc1Request& request);
+
+}  // namespace sealhost::proofs::sdr

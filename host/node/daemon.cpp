@@ -1,5 +1,7 @@
 #include "host/node/daemon.hpp"
 
+#include "host/plugin/directory.hpp"
+
 #include "host/plugin/host_services.hpp"
 #include "host/rpc/jwt.hpp"
 #include "host/store/record.hpp"
@@ -107,6 +109,16 @@ void Daemon::start() {
   auto inst = std::make_shared<host::ComponentInstance>(it->second.ref, host::host_services(),
                                                         std::move(*it->second.options));
   storage_ = std::make_unique<host::StorageClient>(inst);
+  // Plugins reach other components through the host (a pc2 stage's compute backend, finalize's
+  // storage): they get the instances configured here.
+  std::map<std::string, sdk::OptionSet, std::less<>> configured;
+  for (auto& [section, c] : config_.components) {
+    if (section != "storage" && c.options && !configured.contains(c.component)) {
+      configured.emplace(c.component, std::move(*c.options));
+    }
+  }
+  host::ComponentDirectory::global().bind(registry_.get(), std::move(configured));
+  host::ComponentDirectory::global().adopt(inst);
   attach_known_paths();
 
   register_methods();
@@ -373,6 +385,7 @@ void Daemon::stop() {
     spdlog::info("sealhost stopped");
   }
   storage_.reset();
+  host::ComponentDirectory::global().clear();
   store_.reset();
   lock_.reset();
 }

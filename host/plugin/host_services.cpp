@@ -1,5 +1,7 @@
 #include "host/plugin/host_services.hpp"
 
+#include "host/plugin/directory.hpp"
+
 #include <spdlog/spdlog.h>
 #include <sealhost/sdk/error.hpp>
 
@@ -65,6 +67,25 @@ const sealhost_host_services* host_services() {
       }
     };
     s.host_version = SEALHOST_VERSION;
+    s.get_component = [](void*, int32_t kind, sealhost_str id, void** instance, const void** vtable,
+                         sealhost_error_sink* err) -> sealhost_status {
+      if (!instance || !vtable) {
+        sdk::report(err, SEALHOST_E_INVALID_ARGUMENT, "get_component: null out-pointer");
+        return SEALHOST_E_INVALID_ARGUMENT;
+      }
+      try {
+        auto inst = ComponentDirectory::global().get(kind, sdk::to_view(id));
+        *instance = inst->handle();
+        *vtable = inst->desc().vtable;
+        return SEALHOST_OK;
+      } catch (const PluginError& e) {
+        sdk::report(err, e.code(), e.what());
+        return e.code();
+      } catch (const std::exception& e) {
+        sdk::report(err, SEALHOST_E_INTERNAL, e.what());
+        return SEALHOST_E_INTERNAL;
+      }
+    };
     return s;
   }();
   return &kServices;

@@ -29,7 +29,7 @@ extern "C" {
 #endif
 
 #define SEALHOST_ABI_MAJOR 1
-#define SEALHOST_ABI_MINOR 0
+#define SEALHOST_ABI_MINOR 1
 
 #define SEALHOST_ENTRY_SYMBOL "sealhost_plugin_entry_v1"
 
@@ -115,6 +115,15 @@ typedef struct sealhost_host_services {
   int32_t (*log_enabled)(void* ctx, sealhost_str logger, int32_t level);
   /* The sealhost version string, NUL-terminated, static. */
   const char* host_version;
+  /* ABI 1.1: an instance of another component the host owns, by kind and id (e.g. the compute
+   * backend a pc2 stage is configured with). The host creates it on first request from the
+   * config's options for that component, or from its defaults when the config does not name it,
+   * and keeps it for the life of the process: *instance and *vtable (the kind's vtable struct)
+   * stay valid while the caller's own instance exists and may be used from any thread the
+   * component allows. NOT_FOUND when no loaded plugin provides `id` or it is of another kind,
+   * otherwise the component's own create() error. NULL in a 1.0 host: check struct_size. */
+  sealhost_status (*get_component)(void* ctx, int32_t kind, sealhost_str id, void** instance,
+                                   const void** vtable, sealhost_error_sink* err);
 } sealhost_host_services;
 
 /* ---------------------------------------------------------------- options */

@@ -17,7 +17,7 @@ namespace {
 
 TEST(AbiLayout, VersionIsOnePointZero) {
   EXPECT_EQ(SEALHOST_ABI_MAJOR, 1);
-  EXPECT_EQ(SEALHOST_ABI_MINOR, 0);
+  EXPECT_EQ(SEALHOST_ABI_MINOR, 1);
 }
 
 TEST(AbiLayout, Str) {
@@ -48,7 +48,7 @@ TEST(AbiLayout, Job) {
 }
 
 TEST(AbiLayout, HostServices) {
-  SIZE_IS(sealhost_host_services, 48);
+  SIZE_IS(sealhost_host_services, 56);
   FIELD_AT(sealhost_host_services, struct_size, 0);
   FIELD_AT(sealhost_host_services, abi_major, 4);
   FIELD_AT(sealhost_host_services, abi_minor, 8);
@@ -57,6 +57,7 @@ TEST(AbiLayout, HostServices) {
   FIELD_AT(sealhost_host_services, log, 24);
   FIELD_AT(sealhost_host_services, log_enabled, 32);
   FIELD_AT(sealhost_host_services, host_version, 40);
+  FIELD_AT(sealhost_host_services, get_component, 48);
 }
 
 TEST(AbiLayout, OptionDesc) {

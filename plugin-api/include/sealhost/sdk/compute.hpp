@@ -1,6 +1,8 @@
 // sealhost plugin SDK: the compute component kind in C++ terms, both directions:
 //  - plugin side: compute_vtable<Impl> adapts a C++ class to sealhost_compute_vtable;
-//  - host side: the same value types and conversions, used by the host's compute client.
+//  - host side: the same value types and conversions, used by the host's compute client;
+//  - plugin to plugin: ComputeRef, a client over another component's vtable that a plugin gets
+//    from the host with find_compute() (e.g. the pc2 stage driving a GPU backend).
 //
 // Buffers stay raw pointers (field elements are 32-byte canonical little-endian values, never
 // Montgomery form): the host hands over slices of mapped tree files and the plugin writes results
@@ -26,6 +28,8 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace sealhost::sdk {
 
@@ -124,5 +128,80 @@ inline constexpr sealhost_compute_vtable compute_vtable = {
     sizeof(sealhost_compute_vtable),   0,
     &ComputeThunks<Impl>::device_info, &ComputeThunks<Impl>::poseidon_batch,
     &ComputeThunks<Impl>::tree_build,  &ComputeThunks<Impl>::sha254_batch};
+
+// A compute component used from inside another plugin. Calls go straight to the component's
+// vtable; a failure throws sdk::Error with the component's status and message prefixed by its id.
+// Cheap to copy; thread-safe when the component is.
+class ComputeRef {
+ public:
+  ComputeRef(std::string id, void* instance, const sealhost_compute_vtable* vt)
+      : id_(std::move(id)), instance_(instance), vt_(vt) {}
+
+  const std::string& id() const { return id_; }
+
+  DeviceInfo device_info() const {
+    ErrorSink e;
+    DeviceInfo out;
+    bool seen = false;
+    auto collect = [](void* ctx, const sealhost_compute_device_info* d) {
+      auto* p = static_cast<std::pair<DeviceInfo*, bool*>*>(ctx);
+      *p->first = from_c(*d);
+      *p->second = true;
+    };
+    std::pair<DeviceInfo*, bool*> ctx{&out, &seen};
+    check(vt_->device_info(instance_, collect, &ctx, e.c()), e);
+    if (!seen) throw Error(SEALHOST_E_INTERNAL, id_ + ": device_info reported no device");
+    return out;
+  }
+  void poseidon_batch(uint32_t arity, uint32_t tag, const uint8_t* inputs, uint8_t* out, size_t n,
+                      sealhost_job* job = nullptr) const {
+    ErrorSink e;
+    check(vt_->poseidon_batch(instance_, arity, tag, inputs, out, n, job, e.c()), e);
+  }
+  void tree_build(uint32_t arity, const uint8_t* leaves, size_t n, uint8_t* rows_out,
+                  sealhost_job* job = nullptr) const {
+    ErrorSink e;
+    check(vt_->tree_build(instance_, arity, leaves, n, rows_out, job, e.c()), e);
+  }
+  void sha254_batch(const uint8_t* pairs, uint8_t* out, size_t n,
+                    sealhost_job* job = nullptr) const {
+    ErrorSink e;
+    check(vt_->sha254_batch(instance_, pairs, out, n, job, e.c()), e);
+  }
+
+ private:
+  void check(sealhost_status s, const ErrorSink& e) const {
+    if (s != SEALHOST_OK) throw Error(s, id_ + ": " + e.text(s));
+  }
+  std::string id_;
+  void* instance_;
+  const sealhost_compute_vtable* vt_;
+};
+
+// Asks the host for the compute component `id` (see sealhost_host_services.get_component): the
+// instance the host created from the config's [compute] options, or with defaults. Throws
+// sdk::Error naming the fix when the host is too old or the component is unknown.
+inline ComputeRef find_compute(const sealhost_host_services* host, std::string_view id) {
+  if (!host ||
+      host->struct_size <
+          offsetof(sealhost_host_services, get_component) + sizeof(host->get_component) ||
+      !host->get_component) {
+    throw failed_precondition("compute component " + std::string(id) +
+                              ": this sealhost host is older than ABI 1.1 and cannot hand "
+                              "components to plugins (upgrade sealhost)");
+  }
+  ErrorSink e;
+  void* instance = nullptr;
+  const void* vt = nullptr;
+  const sealhost_status s =
+      host->get_component(host->ctx, SEALHOST_KIND_COMPUTE, to_str(id), &instance, &vt, e.c());
+  if (s != SEALHOST_OK) throw Error(s, e.text(s));
+  const auto* cvt = static_cast<const sealhost_compute_vtable*>(vt);
+  if (!instance || !cvt || cvt->struct_size < sizeof(sealhost_compute_vtable)) {
+    throw Error(SEALHOST_E_INTERNAL,
+                "compute component " + std::string(id) + ": the host returned no usable vtable");
+  }
+  return ComputeRef(std::string(id), instance, cvt);
+}
 
 }  // namespace sealhost::sdk

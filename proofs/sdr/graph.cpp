@@ -4,9 +4,15 @@
 #include <cstring>
 #include <string_view>
 
+#include "proofs/sdr/feistel_kernel.hpp"
 #include "proofs/sha256/sha256.hpp"
 
 namespace sealhost::proofs::sdr {
+namespace detail {
+// graph_avx2.cpp
+void feistel_permute4_avx2(const FeistelParams& f, uint64_t x[4]);
+}  // namespace detail
+
 namespace {
 
 constexpr uint64_t kMaxNodes = uint64_t{1} << 31;  // parents are stored as u32
@@ -63,70 +69,13 @@ void chacha8_block(const uint32_t key[8], uint64_t counter, uint32_t out[16]) {
   for (int i = 0; i < 16; ++i) out[i] = x[i] + in[i];
 }
 
-// ---- BLAKE2b-512 of one 16-byte message ----
-
-constexpr uint64_t kBlake2bIv[8] = {0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b,
-                                    0xa54ff53a5f1d36f1, 0x510e527fade682d1, 0x9b05688c2b3e6c1f,
-                                    0x1f83d9abfb41bd6b, 0x5be0cd19137e2179};
-
-constexpr uint8_t kSigma[12][16] = {
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
-    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
-    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
-    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
-    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
-    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
-    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
-    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
-    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
-};
-
-inline void blake2b_g(uint64_t* v, int a, int b, int c, int d, uint64_t x, uint64_t y) {
-  v[a] = v[a] + v[b] + x;
-  v[d] = std::rotr(v[d] ^ v[a], 32);
-  v[c] = v[c] + v[d];
-  v[b] = std::rotr(v[b] ^ v[c], 24);
-  v[a] = v[a] + v[b] + y;
-  v[d] = std::rotr(v[d] ^ v[a], 16);
-  v[c] = v[c] + v[d];
-  v[b] = std::rotr(v[b] ^ v[c], 63);
-}
-
-// Returns the first 8 bytes of BLAKE2b-512(msg16) as a little-endian word (= h[0] after the
-// single, final compression).
-uint64_t blake2b512_first_word(const uint64_t m_words[2]) {
-  const uint64_t h0 = kBlake2bIv[0] ^ 0x01010040;  // depth 1, fanout 1, no key, 64-byte digest
-  uint64_t m[16] = {m_words[0], m_words[1]};
-  uint64_t v[16] = {h0,
-                    kBlake2bIv[1],
-                    kBlake2bIv[2],
-                    kBlake2bIv[3],
-                    kBlake2bIv[4],
-                    kBlake2bIv[5],
-                    kBlake2bIv[6],
-                    kBlake2bIv[7],
-                    kBlake2bIv[0],
-                    kBlake2bIv[1],
-                    kBlake2bIv[2],
-                    kBlake2bIv[3],
-                    kBlake2bIv[4] ^ 16,  // t0 = message length
-                    kBlake2bIv[5],
-                    ~kBlake2bIv[6],  // final block
-                    kBlake2bIv[7]};
-  for (const auto& s : kSigma) {
-    blake2b_g(v, 0, 4, 8, 12, m[s[0]], m[s[1]]);
-    blake2b_g(v, 1, 5, 9, 13, m[s[2]], m[s[3]]);
-    blake2b_g(v, 2, 6, 10, 14, m[s[4]], m[s[5]]);
-    blake2b_g(v, 3, 7, 11, 15, m[s[6]], m[s[7]]);
-    blake2b_g(v, 0, 5, 10, 15, m[s[8]], m[s[9]]);
-    blake2b_g(v, 1, 6, 11, 12, m[s[10]], m[s[11]]);
-    blake2b_g(v, 2, 7, 8, 13, m[s[12]], m[s[13]]);
-    blake2b_g(v, 3, 4, 9, 14, m[s[14]], m[s[15]]);
-  }
-  return h0 ^ v[0] ^ v[8];
+bool use_avx2() {
+#ifdef SEALHOST_SDR_NO_AVX2
+  return false;
+#else
+  static const bool kAvx2 = __builtin_cpu_supports("avx2") != 0;
+  return kAvx2;
+#endif
 }
 
 sha256::Digest tagged_digest(std::string_view tag, const PorepId& porep_id) {
@@ -140,8 +89,8 @@ sha256::Digest tagged_digest(std::string_view tag, const PorepId& porep_id) {
 
 uint64_t feistel_round_hash(uint64_t right, uint64_t key) {
   // The message is u64_be(right) || u64_be(key); BLAKE2b reads its words little-endian.
-  const uint64_t m[2] = {__builtin_bswap64(right), __builtin_bswap64(key)};
-  return __builtin_bswap64(blake2b512_first_word(m));
+  return __builtin_bswap64(
+      detail::b2_first_word<detail::ScalarOps>(__builtin_bswap64(right), __builtin_bswap64(key)));
 }
 
 Graph::Graph(uint64_t nodes, const PorepId& porep_id, ApiVersion api_version)
@@ -224,9 +173,25 @@ uint64_t Graph::feistel_permute(uint64_t x) const {
 
 void Graph::expander_parents(uint64_t node, uint32_t out[kExpansionDegree]) const {
   const bool legacy = api_ == ApiVersion::V1_0_0;
+  uint64_t x[kExpansionDegree];
+  for (uint32_t i = 0; i < kExpansionDegree; ++i) x[i] = node * kExpansionDegree + i;
+#ifndef SEALHOST_SDR_NO_AVX2
+  if (use_avx2()) {
+    const detail::FeistelParams f{{feistel_keys_[0], feistel_keys_[1], feistel_keys_[2]},
+                                  exp_domain_,
+                                  half_bits_,
+                                  right_mask_,
+                                  left_mask_,
+                                  legacy};
+    detail::feistel_permute4_avx2(f, x);
+    detail::feistel_permute4_avx2(f, x + 4);
+  } else
+#endif
+  {
+    for (auto& xi : x) xi = feistel_permute(xi);
+  }
   for (uint32_t i = 0; i < kExpansionDegree; ++i) {
-    uint64_t p = feistel_permute(node * kExpansionDegree + i);
-    if (legacy) p &= 0xffffffffu;
+    const uint64_t p = legacy ? (x[i] & 0xffffffffu) : x[i];
     out[i] = static_cast<uint32_t>(p / kExpansionDegree);
   }
 }

@@ -43,7 +43,7 @@ struct LayerLabels {
 };
 
 // Labels every layer in memory, parents from the graph (computed on the fly) or a parent cache.
-// Throws SdrError for layers == 0 or a graph/cache too large for memory (> 2^26 nodes).
+// Throws SdrError for layers == 0 or more than 8 GiB of labels (use run_pc1 for big sectors).
 LayerLabels label_in_memory(const Graph& graph, const ReplicaId& replica_id, uint32_t layers);
 LayerLabels label_in_memory(const ParentCache& cache, const ReplicaId& replica_id, uint32_t layers);
 

@@ -139,6 +139,24 @@ TEST(Graph, FeistelRoundHashIsBlake2b512) {
   }
 }
 
+TEST(Graph, VectorisedExpanderParentsEqualScalarPermutation) {
+  // expander_parents uses the AVX2 kernel when available; feistel_permute is always scalar.
+  for (const char* name : {"2KiB-v1.1", "8MiB-v1", "32GiB-v1", "64GiB-v1.1"}) {
+    const Graph g(lookup_seal_proof(name));
+    std::mt19937_64 rng(11);
+    for (int i = 0; i < 200; ++i) {
+      const uint64_t v = rng() % g.nodes();
+      uint32_t e[kExpansionDegree];
+      g.expander_parents(v, e);
+      for (uint32_t k = 0; k < kExpansionDegree; ++k) {
+        uint64_t p = g.feistel_permute(v * kExpansionDegree + k);
+        if (g.api_version() == ApiVersion::V1_0_0) p &= 0xffffffffu;
+        ASSERT_EQ(e[k], p / kExpansionDegree) << name << " node " << v << " edge " << k;
+      }
+    }
+  }
+}
+
 TEST(Graph, FeistelIsAPermutation) {
   const Graph g(64, PorepId{}, ApiVersion::V1_1_0);
   std::vector<bool> seen(512);

@@ -1,0 +1,109 @@
+// Internal: the SHA-256 message layout of one SDR label (spec sdr.md §8) and the 1-, 2- and
+// 4-stream hashing of it. Not a public header.
+//
+// A node's 1248-byte message after the 64-byte header is the parent list cycled to 37 chunks.
+// Instead of materialising it, the parent labels are gathered once into a 512-byte slot:
+//   [0, 448)   the 14 parent labels (layer 1: only the 6 DRG labels, [0, 192))
+//   [448, 512) the last message block: chunk 36 (q0 in layer 1, q8 later), 0x80, zeros and the
+//              bit length 9984 — the tail is constant and written once per slot.
+// Layer 1 then hashes header + 6 x (3 blocks of q0..q5) + last block; later layers hash
+// header + 7 blocks (q0..q13) twice + 4 blocks (q0..q7) + last block: 20 compressions per node.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include "proofs/sdr/seal_proof.hpp"
+#include "proofs/sha256/sha256.hpp"
+
+namespace sealhost::proofs::sdr::detail {
+
+inline constexpr size_t kSlotBytes = 512;
+inline constexpr size_t kLastBlockOffset = 448;
+inline constexpr uint64_t kMessageBits = (64 + 37 * 32) * 8;  // 9984
+
+// Writes the constant tail of a slot's last block.
+inline void init_slot_tail(uint8_t* slot) {
+  uint8_t* b = slot + kLastBlockOffset;
+  std::memset(b + 32, 0, 32);
+  b[32] = 0x80;
+  for (int i = 0; i < 8; ++i) b[56 + i] = static_cast<uint8_t>(kMessageBits >> (56 - 8 * i));
+}
+
+// replica_id || u32_be(layer) || u64_be(node) || 20 zero bytes.
+inline void init_header(uint8_t* header, const ReplicaId& replica_id, uint32_t layer) {
+  std::memcpy(header, replica_id.data(), 32);
+  for (int i = 0; i < 4; ++i) header[32 + i] = static_cast<uint8_t>(layer >> (24 - 8 * i));
+  std::memset(header + 36, 0, 28);
+}
+
+inline void set_header_node(uint8_t* header, uint64_t node) {
+  for (int i = 0; i < 8; ++i) header[36 + i] = static_cast<uint8_t>(node >> (56 - 8 * i));
+}
+
+inline void store_label(const sha256::State& s, uint8_t* out) {
+  for (int j = 0; j < 8; ++j) {
+    out[4 * j] = static_cast<uint8_t>(s.h[j] >> 24);
+    out[4 * j + 1] = static_cast<uint8_t>(s.h[j] >> 16);
+    out[4 * j + 2] = static_cast<uint8_t>(s.h[j] >> 8);
+    out[4 * j + 3] = static_cast<uint8_t>(s.h[j]);
+  }
+  out[31] &= 0x3f;
+}
+
+// Label of node 0: SHA254 of the 64-byte header alone.
+inline void node0_label(const ReplicaId& replica_id, uint32_t layer, uint8_t out[32]) {
+  alignas(64) uint8_t blocks[128];
+  init_header(blocks, replica_id, layer);
+  std::memset(blocks + 64, 0, 64);
+  blocks[64] = 0x80;
+  blocks[126] = 0x02;  // 512 bits
+  sha256::State s = sha256::kInitialState;
+  sha256::compress(s, blocks, 2);
+  store_label(s, out);
+}
+
+template <int K>
+inline void compress_k(sha256::State* s, const uint8_t* const* blocks, size_t offset, size_t n) {
+  if constexpr (K == 1) {
+    sha256::compress(s[0], blocks[0] + offset, n);
+  } else if constexpr (K == 2) {
+    sha256::compress_x2(s[0], blocks[0] + offset, s[1], blocks[1] + offset, n);
+  } else {
+    static_assert(K == 4);
+    sha256::compress_x4(
+        {&s[0], &s[1], &s[2], &s[3]},
+        {blocks[0] + offset, blocks[1] + offset, blocks[2] + offset, blocks[3] + offset}, n);
+  }
+}
+
+// Hashes K nodes (K independent streams sharing the layout): headers[k] is the 64-byte header,
+// slots[k] the gathered slot; the labels go to out[k].
+template <int K>
+inline void hash_nodes(const uint8_t* const* headers, const uint8_t* const* slots, bool first_layer,
+                       uint8_t* const* out) {
+  sha256::State s[K];
+  for (int k = 0; k < K; ++k) s[k] = sha256::kInitialState;
+  compress_k<K>(s, headers, 0, 1);
+  if (first_layer) {
+    for (int r = 0; r < 6; ++r) compress_k<K>(s, slots, 0, 3);
+  } else {
+    compress_k<K>(s, slots, 0, 7);
+    compress_k<K>(s, slots, 0, 7);
+    compress_k<K>(s, slots, 0, 4);
+  }
+  compress_k<K>(s, slots, kLastBlockOffset, 1);
+  for (int k = 0; k < K; ++k) store_label(s[k], out[k]);
+}
+
+// Hashes `count` streams, four, two or one at a time.
+inline void hash_nodes_any(size_t count, const uint8_t* const* headers, const uint8_t* const* slots,
+                           bool first_layer, uint8_t* const* out) {
+  size_t i = 0;
+  for (; i + 4 <= count; i += 4) hash_nodes<4>(headers + i, slots + i, first_layer, out + i);
+  for (; i + 2 <= count; i += 2) hash_nodes<2>(headers + i, slots + i, first_layer, out + i);
+  for (; i < count; ++i) hash_nodes<1>(headers + i, slots + i, first_layer, out + i);
+}
+
+}  // namespace sealhost::proofs::sdr::detail

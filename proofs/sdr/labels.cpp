@@ -1,0 +1,668 @@
+#include "proofs/sdr/labels.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <set>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "proofs/sdr/label_kernel.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define SDR_CPU_RELAX() _mm_pause()
+#else
+#define SDR_CPU_RELAX() ((void)0)
+#endif
+
+namespace sealhost::proofs::sdr {
+namespace fs = std::filesystem;
+using detail::kLastBlockOffset;
+using detail::kSlotBytes;
+
+namespace {
+
+constexpr uint64_t kMaxInMemoryBytes = uint64_t{8} << 30;
+constexpr size_t kMaxBatch = 8;
+
+std::string errno_text(int err) {
+  return std::error_code(err, std::generic_category()).message();
+}
+
+// ---------------------------------------------------------------- in-memory labelling
+
+template <typename ParentsOf>
+LayerLabels label_all(uint64_t nodes, ParentsOf&& parents_of, const ReplicaId& replica_id,
+                      uint32_t layers) {
+  if (layers == 0) throw SdrError("sdr labels: layers must be >= 1");
+  if (nodes * kLabelBytes * layers > kMaxInMemoryBytes) {
+    throw SdrError("sdr labels: " + std::to_string(nodes) + " nodes x " + std::to_string(layers) +
+                   " layers do not fit the in-memory labeller's 8 GiB limit (use run_pc1)");
+  }
+  LayerLabels out;
+  out.nodes = nodes;
+  out.layers = layers;
+  out.data.resize(nodes * kLabelBytes * layers);
+  alignas(64) uint8_t slot[kSlotBytes];
+  alignas(64) uint8_t header[64];
+  detail::init_slot_tail(slot);
+  uint32_t p[kDegree];
+  for (uint32_t l = 1; l <= layers; ++l) {
+    uint8_t* cur = out.data.data() + (l - 1) * nodes * kLabelBytes;
+    const uint8_t* prev = l > 1 ? cur - nodes * kLabelBytes : nullptr;
+    detail::node0_label(replica_id, l, cur);
+    detail::init_header(header, replica_id, l);
+    const bool first = l == 1;
+    for (uint64_t v = 1; v < nodes; ++v) {
+      parents_of(v, p);
+      for (uint32_t i = 0; i < kBaseDegree; ++i) {
+        std::memcpy(slot + i * kLabelBytes, cur + uint64_t{p[i]} * kLabelBytes, kLabelBytes);
+      }
+      if (!first) {
+        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+          std::memcpy(slot + i * kLabelBytes, prev + uint64_t{p[i]} * kLabelBytes, kLabelBytes);
+        }
+      }
+      std::memcpy(slot + kLastBlockOffset, slot + (first ? 0 : 8 * kLabelBytes), kLabelBytes);
+      detail::set_header_node(header, v);
+      const uint8_t* h = header;
+      const uint8_t* s = slot;
+      uint8_t* o = cur + v * kLabelBytes;
+      detail::hash_nodes<1>(&h, &s, first, &o);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- files
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+void fsync_dir(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort
+  ::fsync(fd);
+  ::close(fd);
+}
+
+bool read_exact(int fd, uint8_t* buf, uint64_t bytes, uint64_t offset) {
+  while (bytes > 0) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(bytes, uint64_t{1} << 30));
+    const ssize_t n = ::pread(fd, buf, want, static_cast<off_t>(offset));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buf += n;
+    bytes -= static_cast<uint64_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return true;
+}
+
+// Anonymous memory for one layer of labels; huge pages where the kernel allows (parents are
+// random reads over the whole layer).
+class LayerBuffer {
+ public:
+  explicit LayerBuffer(uint64_t bytes) : bytes_(bytes) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      throw SdrError("pc1: cannot allocate " + std::to_string(bytes >> 20) +
+                     " MiB for a layer of labels: " + errno_text(errno) +
+                     " (free memory or label fewer sectors at once)");
+    }
+    ::madvise(p, bytes, MADV_HUGEPAGE);
+    data_ = static_cast<uint8_t*>(p);
+  }
+  LayerBuffer(const LayerBuffer&) = delete;
+  LayerBuffer& operator=(const LayerBuffer&) = delete;
+  ~LayerBuffer() { ::munmap(data_, bytes_); }
+  uint8_t* data() const { return data_; }
+
+ private:
+  uint8_t* data_ = nullptr;
+  uint64_t bytes_;
+};
+
+void write_layer_file(const fs::path& dir, uint32_t layer, const uint8_t* data, uint64_t bytes) {
+  const fs::path final_path = dir / layer_file_name(layer);
+  const fs::path tmp = dir / (layer_file_name(layer) + ".tmp");
+  auto fail = [&](const std::string& what, int err) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw SdrError("cache dir " + dir.string() + ": " + what + " of layer " +
+                   std::to_string(layer) + " failed: " + errno_text(err) +
+                   (err == ENOSPC ? " (free space in the cache dir, then run PC1 again to resume)"
+                                  : " (check the cache dir, then run PC1 again to resume)"));
+  };
+  const Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) fail("create " + tmp.filename().string(), errno);
+  uint64_t off = 0;
+  while (off < bytes) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(bytes - off, uint64_t{64} << 20));
+    const ssize_t n = ::pwrite(fd.get(), data + off, want, static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail("write", n < 0 ? errno : EIO);
+    off += static_cast<uint64_t>(n);
+  }
+  if (::fsync(fd.get()) != 0) fail("fsync", errno);
+  if (::rename(tmp.c_str(), final_path.c_str()) != 0) fail("rename", errno);
+  fsync_dir(dir);
+}
+
+// A complete layer file: right size, node 0 and the last node recomputed from the file (and the
+// previous layer's file) match. Catches files of another replica id, layer or truncation.
+bool layer_file_valid(const fs::path& dir, uint32_t layer, const ReplicaId& replica_id,
+                      const ParentCache& cache) {
+  const uint64_t nodes = cache.nodes();
+  const fs::path path = dir / layer_file_name(layer);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != nodes * kLabelBytes) {
+    return false;
+  }
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  uint8_t got[32], want[32];
+  detail::node0_label(replica_id, layer, want);
+  if (!read_exact(fd.get(), got, 32, 0) || std::memcmp(got, want, 32) != 0) return false;
+
+  const fs::path prev_path = dir / layer_file_name(layer > 1 ? layer - 1 : 1);
+  const Fd prev_fd(layer > 1 ? ::open(prev_path.c_str(), O_RDONLY | O_CLOEXEC) : -1);
+  if (layer > 1 && prev_fd.get() < 0) return false;
+  const uint64_t v = nodes - 1;
+  const uint32_t* p = cache.parents(v);
+  alignas(64) uint8_t slot[kSlotBytes];
+  alignas(64) uint8_t header[64];
+  detail::init_slot_tail(slot);
+  for (uint32_t i = 0; i < kBaseDegree; ++i) {
+    if (!read_exact(fd.get(), slot + i * 32, 32, uint64_t{p[i]} * 32)) return false;
+  }
+  if (layer > 1) {
+    for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+      if (!read_exact(prev_fd.get(), slot + i * 32, 32, uint64_t{p[i]} * 32)) return false;
+    }
+  }
+  std::memcpy(slot + kLastBlockOffset, slot + (layer == 1 ? 0 : 8 * 32), 32);
+  detail::init_header(header, replica_id, layer);
+  detail::set_header_node(header, v);
+  const uint8_t* h = header;
+  const uint8_t* s = slot;
+  uint8_t* o = want;
+  detail::hash_nodes<1>(&h, &s, layer == 1, &o);
+  return read_exact(fd.get(), got, 32, v * 32) && std::memcmp(got, want, 32) == 0;
+}
+
+uint64_t statvfs_free(const fs::path& dir) {
+  struct statvfs sv {};
+  if (::statvfs(dir.c_str(), &sv) != 0) {
+    throw SdrError("cache dir " + dir.string() + ": statvfs failed: " + errno_text(errno) +
+                   " (check that the directory exists and is readable)");
+  }
+  return static_cast<uint64_t>(sv.f_bavail) * sv.f_frsize;
+}
+
+// ---------------------------------------------------------------- PC1 engine
+
+struct Sector {
+  ReplicaId replica_id{};
+  fs::path dir;
+  uint32_t complete = 0;  // valid layer files on disk (1..complete)
+  std::unique_ptr<LayerBuffer> cur, prev;
+  alignas(64) uint8_t header[64];
+};
+
+inline void spin_wait(unsigned& spins) {
+  if (++spins < 256) {
+    SDR_CPU_RELAX();
+  } else {
+    std::this_thread::yield();
+  }
+}
+
+class Pc1Engine {
+ public:
+  Pc1Engine(const Pc1Request& req, uint32_t layers) : req_(req), layers_(layers) {
+    nodes_ = req.parent_cache->nodes();
+    layer_bytes_ = nodes_ * kLabelBytes;
+    n_ = req.replica_ids.size();
+    interval_ = std::clamp<uint64_t>(nodes_ / 16, 1, 4096);
+    slots_ = n_ <= 1 ? 1024 : (n_ <= 2 ? 512 : 256);
+  }
+
+  std::vector<Pc1SectorResult> run();
+
+ private:
+  void prepare_sectors();
+  void check_free_space() const;
+  void label_layer(uint32_t layer);
+  void label_layer_inline(uint32_t layer);
+  void label_layer_pipelined(uint32_t layer);
+  void produce(uint32_t layer);
+  void after_node(uint32_t layer, uint64_t v);
+  void start_writer(uint32_t layer);
+  void join_writer();
+
+  uint8_t* slot(uint64_t v, size_t s) const {
+    return ring_.data() + ((v & (slots_ - 1)) * n_ + s) * kSlotBytes;
+  }
+
+  const Pc1Request& req_;
+  uint32_t layers_;
+  uint64_t nodes_ = 0;
+  uint64_t layer_bytes_ = 0;
+  size_t n_ = 0;
+  uint64_t interval_ = 1;
+  uint64_t slots_ = 1024;
+  std::vector<Sector> sectors_;
+  std::vector<uint8_t> ring_storage_;
+  std::span<uint8_t> ring_;
+  std::vector<uint8_t> masks_;
+
+  alignas(64) std::atomic<uint64_t> produced_{0};
+  alignas(64) std::atomic<uint64_t> consumed_{0};
+  alignas(64) std::atomic<bool> stop_{false};
+
+  std::thread writer_;
+  std::exception_ptr writer_error_;
+};
+
+void Pc1Engine::prepare_sectors() {
+  sectors_.resize(n_);
+  for (size_t s = 0; s < n_; ++s) {
+    Sector& sec = sectors_[s];
+    sec.replica_id = req_.replica_ids[s];
+    sec.dir = req_.cache_dirs[s];
+    std::error_code ec;
+    fs::create_directories(sec.dir, ec);
+    if (ec || !fs::is_directory(sec.dir)) {
+      throw SdrError("cache dir " + sec.dir.string() + ": cannot create it" +
+                     (ec ? ": " + ec.message() : std::string()) +
+                     " (give each sector a writable cache directory)");
+    }
+    // A crash while writing leaves only "<layer>.tmp" files: drop them.
+    for (uint32_t l = 1; l <= layers_ + 1; ++l) {
+      fs::remove(sec.dir / (layer_file_name(l) + ".tmp"), ec);
+    }
+    sec.complete = 0;
+    while (sec.complete < layers_ &&
+           layer_file_valid(sec.dir, sec.complete + 1, sec.replica_id, *req_.parent_cache)) {
+      ++sec.complete;
+    }
+    // Files after the first invalid/missing layer are stale (another replica, a torn write).
+    for (uint32_t l = sec.complete + 1; l <= layers_; ++l) {
+      fs::remove(sec.dir / layer_file_name(l), ec);
+    }
+  }
+}
+
+void Pc1Engine::check_free_space() const {
+  // Sectors on one filesystem share its free space.
+  std::map<dev_t, std::pair<uint64_t, fs::path>> need;
+  for (const Sector& sec : sectors_) {
+    struct stat st {};
+    if (::stat(sec.dir.c_str(), &st) != 0) {
+      throw SdrError("cache dir " + sec.dir.string() + ": stat failed: " + errno_text(errno));
+    }
+    auto& entry = need[st.st_dev];
+    entry.first += (layers_ - sec.complete) * layer_bytes_;
+    if (entry.second.empty()) entry.second = sec.dir;
+  }
+  for (const auto& [dev, entry] : need) {
+    if (entry.first == 0) continue;
+    const uint64_t free =
+        req_.free_space ? req_.free_space(entry.second) : statvfs_free(entry.second);
+    if (free < entry.first) {
+      throw SdrError("cache dir " + entry.second.string() + ": PC1 needs " +
+                     std::to_string(entry.first) + " bytes for the remaining layer files but " +
+                     std::to_string(free) +
+                     " bytes are free (free space on that filesystem or use another cache dir)");
+    }
+  }
+}
+
+void Pc1Engine::join_writer() {
+  if (writer_.joinable()) writer_.join();
+  if (writer_error_) std::rethrow_exception(std::exchange(writer_error_, nullptr));
+}
+
+void Pc1Engine::start_writer(uint32_t layer) {
+  std::vector<std::pair<fs::path, const uint8_t*>> jobs;
+  for (const Sector& sec : sectors_) {
+    if (sec.complete >= layer) continue;  // already on disk from an earlier run
+    jobs.emplace_back(sec.dir, sec.cur->data());
+  }
+  writer_ = std::thread([this, layer, jobs = std::move(jobs)] {
+    try {
+      for (const auto& [dir, data] : jobs) write_layer_file(dir, layer, data, layer_bytes_);
+    } catch (...) {
+      writer_error_ = std::current_exception();
+    }
+  });
+}
+
+void Pc1Engine::after_node(uint32_t layer, uint64_t v) {
+  if ((v + 1) % interval_ != 0) return;
+  if (req_.cancelled && req_.cancelled()) {
+    throw SdrCancelled("pc1 cancelled in layer " + std::to_string(layer) + " at node " +
+                       std::to_string(v + 1) + " of " + std::to_string(nodes_) +
+                       "; complete layers are kept, run PC1 again to resume");
+  }
+  if (req_.progress) req_.progress(Pc1Progress{layer, layers_, v + 1, nodes_});
+}
+
+void Pc1Engine::label_layer_inline(uint32_t layer) {
+  const bool first = layer == 1;
+  std::vector<const uint8_t*> headers(n_), slots(n_);
+  std::vector<uint8_t*> out(n_);
+  for (size_t s = 0; s < n_; ++s) {
+    headers[s] = sectors_[s].header;
+    slots[s] = slot(0, s);
+  }
+  for (uint64_t v = 1; v < nodes_; ++v) {
+    const uint32_t* p = req_.parent_cache->parents(v);
+    for (size_t s = 0; s < n_; ++s) {
+      Sector& sec = sectors_[s];
+      uint8_t* sl = slot(0, s);
+      const uint8_t* cur = sec.cur->data();
+      for (uint32_t i = 0; i < kBaseDegree; ++i) {
+        std::memcpy(sl + i * 32, cur + uint64_t{p[i]} * 32, 32);
+      }
+      if (!first) {
+        const uint8_t* prev = sec.prev->data();
+        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+          std::memcpy(sl + i * 32, prev + uint64_t{p[i]} * 32, 32);
+        }
+      }
+      std::memcpy(sl + kLastBlockOffset, sl + (first ? 0 : 8 * 32), 32);
+      detail::set_header_node(sec.header, v);
+      out[s] = sec.cur->data() + v * 32;
+    }
+    detail::hash_nodes_any(n_, headers.data(), slots.data(), first, out.data());
+    after_node(layer, v);
+  }
+}
+
+// Producer: gathers the parents of nodes ahead of the hashing thread. DRG parents the hasher has
+// not finished yet are left to it (flagged in masks_); they are recent nodes, still in its cache.
+void Pc1Engine::produce(uint32_t layer) {
+  const bool first = layer == 1;
+  const ParentCache& cache = *req_.parent_cache;
+  constexpr uint64_t kPrefetch = 16;
+  uint64_t done = consumed_.load(std::memory_order_acquire);
+  for (uint64_t v = 1; v < nodes_; ++v) {
+    unsigned spins = 0;
+    while (v - done >= slots_) {
+      if (stop_.load(std::memory_order_relaxed)) return;
+      spin_wait(spins);
+      done = consumed_.load(std::memory_order_acquire);
+    }
+    if (!first && v + kPrefetch < nodes_) {
+      const uint32_t* pf = cache.parents(v + kPrefetch);
+      for (size_t s = 0; s < n_; ++s) {
+        const uint8_t* prev = sectors_[s].prev->data();
+        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+          __builtin_prefetch(prev + uint64_t{pf[i]} * 32);
+        }
+      }
+    }
+    const uint32_t* p = cache.parents(v);
+    uint8_t mask = 0;
+    for (uint32_t i = 0; i < kBaseDegree; ++i) {
+      if (p[i] >= done) done = consumed_.load(std::memory_order_acquire);
+      if (p[i] >= done) {
+        mask |= static_cast<uint8_t>(1u << i);
+        continue;
+      }
+      for (size_t s = 0; s < n_; ++s) {
+        std::memcpy(slot(v, s) + i * 32, sectors_[s].cur->data() + uint64_t{p[i]} * 32, 32);
+      }
+    }
+    if (!first) {
+      for (size_t s = 0; s < n_; ++s) {
+        uint8_t* sl = slot(v, s);
+        const uint8_t* prev = sectors_[s].prev->data();
+        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+          std::memcpy(sl + i * 32, prev + uint64_t{p[i]} * 32, 32);
+        }
+        std::memcpy(sl + kLastBlockOffset, sl + 8 * 32, 32);
+      }
+    }
+    masks_[v & (slots_ - 1)] = mask;
+    produced_.store(v + 1, std::memory_order_release);
+  }
+}
+
+void Pc1Engine::label_layer_pipelined(uint32_t layer) {
+  const bool first = layer == 1;
+  produced_.store(1, std::memory_order_relaxed);
+  consumed_.store(1, std::memory_order_release);
+  stop_.store(false, std::memory_order_relaxed);
+  std::thread producer([this, layer] { produce(layer); });
+  auto stop_producer = [&] {
+    stop_.store(true, std::memory_order_relaxed);
+    producer.join();
+  };
+  try {
+    std::vector<const uint8_t*> headers(n_), slots(n_);
+    std::vector<uint8_t*> out(n_);
+    for (size_t s = 0; s < n_; ++s) headers[s] = sectors_[s].header;
+    uint64_t avail = 1;
+    for (uint64_t v = 1; v < nodes_; ++v) {
+      unsigned spins = 0;
+      while (avail <= v) {
+        avail = produced_.load(std::memory_order_acquire);
+        if (avail <= v) spin_wait(spins);
+      }
+      const uint8_t mask = masks_[v & (slots_ - 1)];
+      const uint32_t* p = mask != 0 ? req_.parent_cache->parents(v) : nullptr;
+      for (size_t s = 0; s < n_; ++s) {
+        Sector& sec = sectors_[s];
+        uint8_t* sl = slot(v, s);
+        if (mask != 0) {
+          const uint8_t* cur = sec.cur->data();
+          for (uint32_t i = 0; i < kBaseDegree; ++i) {
+            if (mask & (1u << i)) std::memcpy(sl + i * 32, cur + uint64_t{p[i]} * 32, 32);
+          }
+        }
+        if (first) std::memcpy(sl + kLastBlockOffset, sl, 32);
+        detail::set_header_node(sec.header, v);
+        slots[s] = sl;
+        out[s] = sec.cur->data() + v * 32;
+      }
+      detail::hash_nodes_any(n_, headers.data(), slots.data(), first, out.data());
+      consumed_.store(v + 1, std::memory_order_release);
+      after_node(layer, v);
+    }
+  } catch (...) {
+    stop_producer();
+    throw;
+  }
+  stop_producer();
+}
+
+void Pc1Engine::label_layer(uint32_t layer) {
+  if (req_.cancelled && req_.cancelled()) {
+    throw SdrCancelled("pc1 cancelled before layer " + std::to_string(layer) +
+                       "; complete layers are kept, run PC1 again to resume");
+  }
+  for (Sector& sec : sectors_) {
+    detail::node0_label(sec.replica_id, layer, sec.cur->data());
+    detail::init_header(sec.header, sec.replica_id, layer);
+  }
+  if (req_.threads <= 1) {
+    label_layer_inline(layer);
+  } else {
+    label_layer_pipelined(layer);
+  }
+  if (req_.progress) req_.progress(Pc1Progress{layer, layers_, nodes_, nodes_});
+}
+
+std::vector<Pc1SectorResult> Pc1Engine::run() {
+  prepare_sectors();
+  check_free_space();
+
+  std::vector<Pc1SectorResult> results(n_);
+  for (size_t s = 0; s < n_; ++s) {
+    results[s].cache_dir = sectors_[s].dir;
+    results[s].layers_resumed = sectors_[s].complete;
+    for (uint32_t l = 1; l <= layers_; ++l) {
+      results[s].layer_files.push_back(sectors_[s].dir / layer_file_name(l));
+    }
+  }
+  uint32_t start = layers_;
+  for (const Sector& sec : sectors_) start = std::min(start, sec.complete);
+  ++start;  // first layer to compute
+
+  if (start > layers_) {  // everything on disk already
+    for (size_t s = 0; s < n_; ++s) {
+      const Fd fd(::open(results[s].layer_files.back().c_str(), O_RDONLY | O_CLOEXEC));
+      if (fd.get() < 0 ||
+          !read_exact(fd.get(), results[s].last_label.data(), 32, (nodes_ - 1) * 32)) {
+        throw SdrError("cache dir " + sectors_[s].dir.string() + ": cannot read the last layer (" +
+                       errno_text(errno) + "); remove the layer files and run PC1 again");
+      }
+    }
+    return results;
+  }
+
+  for (Sector& sec : sectors_) {
+    sec.cur = std::make_unique<LayerBuffer>(layer_bytes_);
+    sec.prev = std::make_unique<LayerBuffer>(layer_bytes_);
+    if (start > 1) {
+      const fs::path path = sec.dir / layer_file_name(start - 1);
+      const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      if (fd.get() < 0 || !read_exact(fd.get(), sec.prev->data(), layer_bytes_, 0)) {
+        throw SdrError("cache dir " + sec.dir.string() + ": cannot read " + path.string() +
+                       " to resume (" + errno_text(errno) +
+                       "); remove the layer files and run PC1 again");
+      }
+    }
+  }
+  ring_storage_.assign(slots_ * n_ * kSlotBytes + 64, 0);
+  {
+    // 64-byte alignment for the SHA loads.
+    auto addr = reinterpret_cast<uintptr_t>(ring_storage_.data());
+    const size_t pad = (64 - addr % 64) % 64;
+    ring_ = std::span<uint8_t>(ring_storage_.data() + pad, slots_ * n_ * kSlotBytes);
+  }
+  for (uint64_t i = 0; i < slots_ * n_; ++i) detail::init_slot_tail(ring_.data() + i * kSlotBytes);
+  masks_.assign(slots_, 0);
+
+  try {
+    for (uint32_t l = start; l <= layers_; ++l) {
+      label_layer(l);
+      // The writer of layer l-1 reads `prev`, which becomes `cur` for layer l+1: wait for it.
+      join_writer();
+      start_writer(l);
+      // Layer l is now `prev`: only read while layer l+1 is labelled, so the writer may read it.
+      for (Sector& sec : sectors_) std::swap(sec.cur, sec.prev);
+    }
+    join_writer();
+  } catch (...) {
+    // Let a started write of a complete layer finish (it is a valid resume point), then report.
+    if (writer_.joinable()) writer_.join();
+    writer_error_ = nullptr;
+    throw;
+  }
+  for (size_t s = 0; s < n_; ++s) {
+    std::memcpy(results[s].last_label.data(), sectors_[s].prev->data() + (nodes_ - 1) * 32, 32);
+  }
+  return results;
+}
+
+}  // namespace
+
+Bytes32 LayerLabels::label_bytes(uint32_t layer, uint64_t node) const {
+  Bytes32 out{};
+  std::memcpy(out.data(), label(layer, node), kLabelBytes);
+  return out;
+}
+
+LayerLabels label_in_memory(const Graph& graph, const ReplicaId& replica_id, uint32_t layers) {
+  return label_all(
+      graph.nodes(), [&graph](uint64_t v, uint32_t* p) { graph.parents(v, p); }, replica_id,
+      layers);
+}
+
+LayerLabels label_in_memory(const ParentCache& cache, const ReplicaId& replica_id,
+                            uint32_t layers) {
+  return label_all(
+      cache.nodes(),
+      [&cache](uint64_t v, uint32_t* p) {
+        std::memcpy(p, cache.parents(v), kParentCacheNodeBytes);
+      },
+      replica_id, layers);
+}
+
+std::string layer_file_name(uint32_t layer) {
+  return "sc-02-data-layer-" + std::to_string(layer) + ".dat";
+}
+
+std::vector<Pc1SectorResult> run_pc1(const Pc1Request& request) {
+  if (request.proof == nullptr) {
+    throw SdrError(
+        "pc1 request: proof is not set (set Pc1Request::proof to the sector's seal proof)");
+  }
+  if (request.parent_cache == nullptr) {
+    throw SdrError(
+        "pc1 request: parent_cache is not set (open it with ParentCache::open_or_create)");
+  }
+  const SealProof& proof = *request.proof;
+  const ParentCache& cache = *request.parent_cache;
+  if (cache.nodes() != proof.nodes || cache.porep_id() != porep_id(proof) ||
+      cache.api_version() != proof.api_version) {
+    throw SdrError("pc1 request: parent cache " + cache.path().string() + " (" +
+                   std::to_string(cache.nodes()) + " nodes, porep_id " + to_hex(cache.porep_id()) +
+                   ") is not the graph of " + std::string(proof.name) +
+                   " (open the parent cache of Graph(proof))");
+  }
+  if (request.replica_ids.empty() || request.replica_ids.size() > kMaxBatch) {
+    throw SdrError("pc1 request: " + std::to_string(request.replica_ids.size()) +
+                   " replica ids (give 1 to " + std::to_string(kMaxBatch) + " sectors per call)");
+  }
+  if (request.cache_dirs.size() != request.replica_ids.size()) {
+    throw SdrError("pc1 request: " + std::to_string(request.cache_dirs.size()) +
+                   " cache dirs for " + std::to_string(request.replica_ids.size()) +
+                   " replica ids (give one cache dir per sector)");
+  }
+  std::set<std::string> seen;
+  for (const auto& dir : request.cache_dirs) {
+    if (dir.empty()) throw SdrError("pc1 request: empty cache dir (give each sector a directory)");
+    const std::string key = fs::weakly_canonical(fs::absolute(dir)).string();
+    if (!seen.insert(key).second) {
+      throw SdrError("pc1 request: cache dir " + dir.string() +
+                     " is given twice (each sector needs its own cache dir)");
+    }
+  }
+  const uint32_t layers = request.layers_override != 0 ? request.layers_override : proof.layers;
+  if (layers > 64) {
+    throw SdrError("pc1 request: layers_override " + std::to_string(layers) +
+                   " is not plausible (use 0 for the proof's " + std::to_string(proof.layers) +
+                   " layers)");
+  }
+  Pc1Engine engine(request, layers);
+  return engine.run();
+}
+
+}  // namespace sealhost::proofs::sdr

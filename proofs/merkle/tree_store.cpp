@@ -98,6 +98,53 @@ void check_store_size(const File& file, uint64_t expected, const std::string& wh
   }
 }
 
+// build_tree_file with an external SubtreeRowsBuilder: each chunk's rows come from one call, then
+// one more call builds the rows above the chunk roots.
+template <class OffsetOf>
+Node build_tree_file_external(const File& file, size_t arity, uint64_t leaves,
+                              const LeafReader& reader, uint64_t first_leaf,
+                              size_t first_stored_row, uint64_t chunk,
+                              const SubtreeRowsBuilder& builder, const OffsetOf& offset_of) {
+  const uint64_t chunks = leaves / chunk;
+  std::vector<uint8_t> leaf_buf(chunk * 32);
+  std::vector<uint8_t> rows((chunk - 1) / (arity - 1) * 32);
+  std::vector<uint8_t> roots(chunks * 32);
+  size_t chunk_rows = 0;
+  for (uint64_t n = chunk; n > 1; n /= arity) ++chunk_rows;
+  // Writes the rows of a subtree whose leaves sit at `row0` (index `first` .. of that row).
+  auto store_rows = [&](const uint8_t* sub_rows, uint64_t n, size_t row0, uint64_t first) {
+    uint64_t width = n;
+    uint64_t first_in_row = first;
+    size_t consumed = 0;
+    for (size_t row = row0 + 1; width > 1; ++row) {
+      width /= arity;
+      first_in_row /= arity;
+      if (row >= first_stored_row) {
+        file.write_all(sub_rows + consumed * 32, width * 32, offset_of(row, first_in_row));
+      }
+      consumed += width;
+    }
+  };
+  for (uint64_t c = 0; c < chunks; ++c) {
+    reader(first_leaf + c * chunk, chunk, leaf_buf.data());
+    if (first_stored_row == 0) file.write_all(leaf_buf.data(), chunk * 32, offset_of(0, c * chunk));
+    builder(arity, leaf_buf.data(), chunk, rows.data());
+    store_rows(rows.data(), chunk, 0, c * chunk);
+    std::memcpy(&roots[c * 32], &rows[rows.size() - 32], 32);
+  }
+  if (chunks == 1) {
+    Node root{};
+    std::memcpy(root.data(), roots.data(), 32);
+    return root;
+  }
+  std::vector<uint8_t> top((chunks - 1) / (arity - 1) * 32);
+  builder(arity, roots.data(), chunks, top.data());
+  store_rows(top.data(), chunks, chunk_rows, 0);
+  Node root{};
+  std::memcpy(root.data(), &top[top.size() - 32], 32);
+  return root;
+}
+
 }  // namespace
 
 LeafReader file_leaf_reader(const std::filesystem::path& path, uint64_t byte_offset,
@@ -213,6 +260,15 @@ Node build_tree_file(const std::filesystem::path& path, NodeHash hash, size_t ar
   size_t chunk_rows = 0;
   for (uint64_t n = chunk; n > 1; n /= arity) ++chunk_rows;
   const uint64_t chunks = leaves / chunk;
+
+  if (options.subtree_rows && hash != NodeHash::kPoseidon) {
+    throw MerkleError("tree store " + path.string() +
+                      ": an external subtree builder is only supported for Poseidon trees");
+  }
+  if (options.subtree_rows) {
+    return build_tree_file_external(*file, arity, leaves, reader, first_leaf, first_stored_row,
+                                    chunk, options.subtree_rows, offset_of);
+  }
 
   // Both buffers hold a whole chunk because they swap roles row by row.
   std::vector<uint8_t> cur(chunk * 32), next(chunk * 32);

@@ -64,10 +64,19 @@ struct StoreLayout {
   std::optional<size_t> rows_to_discard;
 };
 
+// Builds every row above `n` leaves (n a power of `arity`) of one Poseidon subtree into
+// `rows_out`: row 1 (n/arity nodes), then row 2, ... up to the single root, 32 bytes per node,
+// (n - 1) / (arity - 1) nodes in all. Lets a caller route tree hashing to another engine (a GPU
+// compute backend); must produce exactly what hash_row would.
+using SubtreeRowsBuilder =
+    std::function<void(size_t arity, const uint8_t* leaves, size_t n, uint8_t* rows_out)>;
+
 struct BuildOptions {
   unsigned threads = 1;
   // Leaves hashed per chunk (rounded down to a power of the arity); bounds memory.
   size_t chunk_leaves = size_t{1} << 18;
+  // Optional (Poseidon trees only): replaces the built-in row hashing; `threads` is then unused.
+  SubtreeRowsBuilder subtree_rows;
 };
 
 // Builds one base tree over leaves [first_leaf, first_leaf + leaves) of `reader` into `path`

@@ -1,0 +1,503 @@
+#include "proofs/pc2/pc2.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "proofs/field/fr.hpp"
+#include "proofs/merkle/tree_store.hpp"
+#include "proofs/poseidon/poseidon.hpp"
+
+namespace sealhost::proofs::pc2 {
+namespace {
+
+static_assert(std::endian::native == std::endian::little,
+              "pc2 reads 32-byte field elements as little-endian u64 limbs");
+
+constexpr const char* kTempSuffix = ".pc2-tmp";
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// RAII descriptor with exact pread/pwrite; messages name the file and its role.
+class File {
+ public:
+  File(const std::filesystem::path& path, int flags, std::string role)
+      : path_(path), role_(std::move(role)) {
+    fd_ = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      throw Pc2Error(role_ + " " + path.string() + ": cannot open (" + errno_text() +
+                     "); check that it exists and is accessible");
+    }
+  }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() { ::close(fd_); }
+
+  uint64_t size() const {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) {
+      throw Pc2Error(role_ + " " + path_.string() + ": stat failed (" + errno_text() + ")");
+    }
+    return static_cast<uint64_t>(st.st_size);
+  }
+  void read_exact(uint8_t* buf, size_t len, uint64_t offset) const {
+    while (len > 0) {
+      const ssize_t n = ::pread(fd_, buf, len, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        throw Pc2Error(role_ + " " + path_.string() + ": short read at byte " +
+                       std::to_string(offset) + (n < 0 ? " (" + errno_text() + ")" : "") +
+                       "; the file shrank or is damaged, re-run the stage that wrote it");
+      }
+      buf += n;
+      len -= static_cast<size_t>(n);
+      offset += static_cast<uint64_t>(n);
+    }
+  }
+  void write_all(const uint8_t* buf, size_t len, uint64_t offset) const {
+    while (len > 0) {
+      const ssize_t n = ::pwrite(fd_, buf, len, static_cast<off_t>(offset));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        throw Pc2Error(role_ + " " + path_.string() + ": write failed at byte " +
+                       std::to_string(offset) + " (" + errno_text() +
+                       "); free disk space or choose another path");
+      }
+      buf += n;
+      len -= static_cast<size_t>(n);
+      offset += static_cast<uint64_t>(n);
+    }
+  }
+  void sync() const {
+    if (::fsync(fd_) != 0) {
+      throw Pc2Error(role_ + " " + path_.string() + ": fsync failed (" + errno_text() + ")");
+    }
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  std::string role_;
+  int fd_ = -1;
+};
+
+void sync_path(const std::filesystem::path& path, const std::string& role) {
+  File(path, O_RDONLY, role).sync();
+}
+
+using Limbs = std::array<uint64_t, 4>;
+
+Limbs load_limbs(const uint8_t* p) {
+  Limbs l;
+  std::memcpy(l.data(), p, 32);
+  return l;
+}
+
+bool is_canonical(const Limbs& v) {
+  static constexpr Limbs kR = field::Fr::modulus();
+  for (int i = 3; i >= 0; --i) {
+    if (v[i] != kR[i]) return v[i] < kR[i];
+  }
+  return false;
+}
+
+[[noreturn]] void throw_non_canonical(const char* what, uint64_t node) {
+  throw Pc2Error(std::string(what) + " node " + std::to_string(node) +
+                 " is not a canonical field element (>= r); the file is damaged or not from "
+                 "this pipeline, re-run the stage that wrote it");
+}
+
+// Removes the registered temporary files unless commit() ran.
+class TempFiles {
+ public:
+  TempFiles() = default;
+  TempFiles(const TempFiles&) = delete;
+  TempFiles& operator=(const TempFiles&) = delete;
+  ~TempFiles() {
+    if (committed_) return;
+    for (const auto& p : temps_) {
+      std::error_code ec;
+      std::filesystem::remove(p.first, ec);
+    }
+  }
+  std::filesystem::path add(const std::filesystem::path& final_path) {
+    auto tmp = final_path;
+    tmp += kTempSuffix;
+    temps_.emplace_back(tmp, final_path);
+    return tmp;
+  }
+  const std::vector<std::pair<std::filesystem::path, std::filesystem::path>>& entries() const {
+    return temps_;
+  }
+  void commit() {
+    for (const auto& [tmp, final_path] : temps_) {
+      std::error_code ec;
+      std::filesystem::rename(tmp, final_path, ec);
+      if (ec) {
+        throw Pc2Error(final_path.string() + ": cannot rename the finished file into place (" +
+                       ec.message() + "); check the directory's permissions");
+      }
+    }
+    committed_ = true;
+  }
+
+ private:
+  std::vector<std::pair<std::filesystem::path, std::filesystem::path>> temps_;
+  bool committed_ = false;
+};
+
+merkle::TreeShape shape_for(uint64_t sector_bytes) {
+  try {
+    return merkle::TreeShape::for_sector(sector_bytes);
+  } catch (const merkle::MerkleError& e) {
+    throw Pc2Error("sector size " + std::to_string(sector_bytes) + ": " + e.what());
+  }
+}
+
+size_t effective_layers(const Pc2Input& input) {
+  return input.layers == 0 ? layers_for_sector(input.sector_bytes) : input.layers;
+}
+
+// Runs an engine call, naming the engine in any failure.
+template <class Fn>
+void engine_call(PoseidonEngine& engine, const char* what, const Fn& fn) {
+  try {
+    fn();
+  } catch (const Pc2Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Pc2Error(std::string("poseidon engine ") + engine.name() + ": " + what +
+                   " failed: " + e.what());
+  }
+}
+
+class Pc2Run {
+ public:
+  Pc2Run(const Pc2Input& input, const Pc2Options& options)
+      : in_(input),
+        opt_(options),
+        engine_(*options.engine),
+        layers_(effective_layers(input)),
+        shape_(shape_for(input.sector_bytes)),
+        nodes_(input.sector_bytes / 32) {}
+
+  Pc2Output run() {
+    Pc2Output out;
+    for (size_t l = 1; l <= layers_; ++l) {
+      layer_files_.push_back(std::make_unique<File>(in_.cache_dir / layer_file_name(l), O_RDONLY,
+                                                    "layer " + std::to_string(l) + " file"));
+    }
+    unsealed_ = std::make_unique<File>(in_.unsealed_path, O_RDONLY, "unsealed file");
+
+    const size_t count = shape_.base_tree_count();
+    const auto index = [count](size_t i) {
+      return count > 1 ? std::optional<size_t>(i) : std::nullopt;
+    };
+    std::vector<std::filesystem::path> tree_c_tmp, tree_r_tmp;
+    for (size_t i = 0; i < count; ++i) {
+      out.tree_c_paths.push_back(in_.cache_dir /
+                                 merkle::store_file_name(merkle::TreeId::kTreeC, index(i)));
+      tree_c_tmp.push_back(temps_.add(out.tree_c_paths.back()));
+    }
+    for (size_t i = 0; i < count; ++i) {
+      out.tree_r_last_paths.push_back(
+          in_.cache_dir / merkle::store_file_name(merkle::TreeId::kTreeRLast, index(i)));
+      tree_r_tmp.push_back(temps_.add(out.tree_r_last_paths.back()));
+    }
+    out.sealed_path = in_.sealed_path;
+    const auto sealed_tmp = temps_.add(in_.sealed_path);
+    sealed_ = std::make_unique<File>(sealed_tmp, O_RDWR | O_CREAT | O_TRUNC, "sealed file");
+    out.p_aux_path = in_.cache_dir / kPAuxFileName;
+    out.t_aux_path = in_.cache_dir / kTAuxFileName;
+    const auto p_aux_tmp = temps_.add(out.p_aux_path);
+    const auto t_aux_tmp = temps_.add(out.t_aux_path);
+
+    chunk_ = std::max<size_t>(8, std::min<uint64_t>(opt_.chunk_leaves, shape_.base_leaves));
+    scratch_.resize(chunk_ * 32);
+    columns_.resize(chunk_ * 32 * layers_);
+
+    merkle::BuildOptions build;
+    build.chunk_leaves = chunk_;
+    build.subtree_rows = [this](size_t arity, const uint8_t* leaves, size_t n, uint8_t* rows) {
+      engine_call(engine_, "tree_rows", [&] { engine_.tree_rows(arity, leaves, n, rows); });
+    };
+
+    // TreeC: full stores over the column hashes.
+    std::vector<Node> roots;
+    const merkle::LeafReader columns = [this](uint64_t first, size_t n, uint8_t* o) {
+      column_hashes(first, n, o);
+    };
+    for (size_t i = 0; i < count; ++i) {
+      roots.push_back(build_tree(tree_c_tmp[i], columns, i, {std::nullopt}, build));
+    }
+    out.comm_c = merkle::compound_root(shape_, roots);
+
+    // TreeRLast: level-cache stores over the replica, written while it is encoded.
+    const merkle::StoreLayout r_layout{
+        merkle::default_rows_to_discard(shape_.base_leaves, shape_.base_arity)};
+    roots.clear();
+    const merkle::LeafReader replica = [this](uint64_t first, size_t n, uint8_t* o) {
+      encode_chunk(first, n, o);
+    };
+    for (size_t i = 0; i < count; ++i) {
+      roots.push_back(build_tree(tree_r_tmp[i], replica, i, r_layout, build));
+    }
+    out.comm_r_last = merkle::compound_root(shape_, roots);
+    out.comm_r = comm_r(out.comm_c, out.comm_r_last);
+
+    check_cancel();
+    sealed_->sync();
+    sealed_.reset();
+    for (const auto& p : tree_c_tmp) sync_path(p, "tree_c store");
+    for (const auto& p : tree_r_tmp) sync_path(p, "tree_r_last store");
+    try {
+      write_file_bytes(p_aux_tmp, serialize_p_aux({out.comm_c, out.comm_r_last}));
+      write_file_bytes(t_aux_tmp,
+                       serialize_t_aux(default_t_aux(in_.cache_dir, in_.sector_bytes, layers_)));
+    } catch (const AuxError& e) {
+      throw Pc2Error(e.what());
+    }
+    temps_.commit();
+
+    const auto cost = pc2_cost(in_.sector_bytes, layers_);
+    out.poseidon_hashes = cost.hashes;
+    out.field_multiplications = cost.multiplications;
+    return out;
+  }
+
+ private:
+  Node build_tree(const std::filesystem::path& path, const merkle::LeafReader& reader, size_t i,
+                  merkle::StoreLayout layout, const merkle::BuildOptions& build) {
+    try {
+      return merkle::build_tree_file(path, merkle::NodeHash::kPoseidon, shape_.base_arity,
+                                     shape_.base_leaves, reader, i * shape_.base_leaves, layout,
+                                     build);
+    } catch (const Pc2Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Pc2Error(path.string() + ": " + e.what());
+    }
+  }
+
+  void check_cancel() const {
+    if (opt_.cancelled && opt_.cancelled()) {
+      throw Pc2Cancelled("pc2 cancelled; no outputs were written");
+    }
+  }
+
+  void report(const char* phase, uint64_t n) {
+    done_ += n;
+    if (opt_.progress) opt_.progress({phase, done_, 2 * nodes_});
+  }
+
+  // Reads nodes [first, first+n) of layer `l` (0-based) into scratch_ and checks them.
+  void read_layer(size_t l, uint64_t first, size_t n) {
+    layer_files_[l]->read_exact(scratch_.data(), n * 32, first * 32);
+    for (size_t v = 0; v < n; ++v) {
+      if (!is_canonical(load_limbs(&scratch_[v * 32]))) {
+        const std::string what =
+            "layer " + std::to_string(l + 1) + " file " + layer_files_[l]->path().string() + ":";
+        throw_non_canonical(what.c_str(), first + v);
+      }
+    }
+  }
+
+  void column_hashes(uint64_t first, size_t n, uint8_t* out) {
+    check_cancel();
+    for (size_t l = 0; l < layers_; ++l) {
+      read_layer(l, first, n);
+      for (size_t v = 0; v < n; ++v) {
+        std::memcpy(&columns_[(v * layers_ + l) * 32], &scratch_[v * 32], 32);
+      }
+    }
+    engine_call(engine_, "column hashes", [&] {
+      engine_.hash_batch(layers_, PoseidonTag::kMerkleTree, columns_.data(), out, n);
+    });
+    report("tree_c", n);
+  }
+
+  void encode_chunk(uint64_t first, size_t n, uint8_t* out) {
+    check_cancel();
+    unsealed_->read_exact(out, n * 32, first * 32);
+    read_layer(layers_ - 1, first, n);
+    const std::string what = "unsealed file " + in_.unsealed_path.string() + ":";
+    for (size_t v = 0; v < n; ++v) {
+      if (!is_canonical(load_limbs(out + v * 32))) throw_non_canonical(what.c_str(), first + v);
+    }
+    encode_nodes(out, scratch_.data(), out, n, first);
+    sealed_->write_all(out, n * 32, first * 32);
+    report("tree_r_last", n);
+  }
+
+  const Pc2Input& in_;
+  const Pc2Options& opt_;
+  PoseidonEngine& engine_;
+  size_t layers_;
+  merkle::TreeShape shape_;
+  uint64_t nodes_;
+  size_t chunk_ = 0;
+  uint64_t done_ = 0;
+  std::vector<std::unique_ptr<File>> layer_files_;
+  std::unique_ptr<File> unsealed_;
+  std::unique_ptr<File> sealed_;
+  std::vector<uint8_t> scratch_;
+  std::vector<uint8_t> columns_;
+  TempFiles temps_;
+};
+
+void check_file_size(const std::filesystem::path& path, uint64_t expected, const std::string& role,
+                     const std::string& fix) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec || !std::filesystem::exists(status)) {
+    throw Pc2Error(role + " " + path.string() + ": missing; " + fix);
+  }
+  if (!std::filesystem::is_regular_file(status)) {
+    throw Pc2Error(role + " " + path.string() + ": not a regular file; " + fix);
+  }
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw Pc2Error(role + " " + path.string() + ": cannot stat (" + ec.message() + ")");
+  if (size != expected) {
+    throw Pc2Error(role + " " + path.string() + ": " + std::to_string(size) + " bytes, expected " +
+                   std::to_string(expected) + " for this sector size; " + fix);
+  }
+}
+
+}  // namespace
+
+size_t layers_for_sector(uint64_t sector_bytes) {
+  return sector_bytes <= (uint64_t{1} << 30) ? 2 : 11;
+}
+
+std::string layer_file_name(size_t layer) {
+  return "sc-02-data-layer-" + std::to_string(layer) + ".dat";
+}
+
+Node comm_r(const Node& comm_c, const Node& comm_r_last) {
+  const auto c = field::Fr::from_bytes(comm_c.data());
+  const auto r = field::Fr::from_bytes(comm_r_last.data());
+  if (!c || !r) {
+    throw Pc2Error(std::string(!c ? "comm_c" : "comm_r_last") +
+                   " is not a canonical field element; pass the commitment PC2 produced");
+  }
+  const std::array<field::Fr, 2> in{*c, *r};
+  return poseidon::hash_merkle<2>(in).to_bytes();
+}
+
+void encode_nodes(const uint8_t* data, const uint8_t* key, uint8_t* out, size_t n,
+                  uint64_t first_node) {
+  for (size_t v = 0; v < n; ++v) {
+    const Limbs d = load_limbs(data + v * 32);
+    const Limbs k = load_limbs(key + v * 32);
+    if (!is_canonical(d)) throw_non_canonical("encoding: data", first_node + v);
+    if (!is_canonical(k)) throw_non_canonical("encoding: key", first_node + v);
+    Limbs r;
+    field::detail::mod_add(d.data(), k.data(), r.data());
+    std::memcpy(out + v * 32, r.data(), 32);
+  }
+}
+
+void decode_nodes(const uint8_t* replica, const uint8_t* key, uint8_t* out, size_t n,
+                  uint64_t first_node) {
+  for (size_t v = 0; v < n; ++v) {
+    const Limbs s = load_limbs(replica + v * 32);
+    const Limbs k = load_limbs(key + v * 32);
+    if (!is_canonical(s)) throw_non_canonical("decoding: replica", first_node + v);
+    if (!is_canonical(k)) throw_non_canonical("decoding: key", first_node + v);
+    Limbs d;
+    field::detail::mod_sub(s.data(), k.data(), d.data());
+    std::memcpy(out + v * 32, d.data(), 32);
+  }
+}
+
+size_t chunk_leaves_for_memory(uint64_t memory_bytes, size_t layers, uint64_t base_leaves) {
+  const uint64_t per_leaf = (layers + 3) * 32;
+  uint64_t chunk = 8;
+  while (chunk * 8 <= base_leaves && chunk * 8 * per_leaf <= memory_bytes) chunk *= 8;
+  return static_cast<size_t>(chunk);
+}
+
+void validate_pc2_input(const Pc2Input& in) {
+  shape_for(in.sector_bytes);  // throws for unknown sector sizes
+  const size_t layers = effective_layers(in);
+  if (layers < 1 || !poseidon::is_supported_arity(layers)) {
+    throw Pc2Error("layers " + std::to_string(layers) +
+                   ": not a supported column-hash arity (2 or 11 for Filecoin proofs)");
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(in.cache_dir, ec)) {
+    throw Pc2Error("cache directory " + in.cache_dir.string() +
+                   ": missing or not a directory; pass the directory PC1 wrote its layers to");
+  }
+  for (size_t l = 1; l <= layers; ++l) {
+    check_file_size(in.cache_dir / layer_file_name(l), in.sector_bytes,
+                    "layer " + std::to_string(l) + " file",
+                    "re-run PC1 for this sector (or point cache_dir at its cache directory)");
+  }
+  check_file_size(in.unsealed_path, in.sector_bytes, "unsealed file",
+                  "it must be the sector's full fr32-padded data (finish AddPiece first)");
+  const auto sealed_dir = in.sealed_path.parent_path().empty() ? std::filesystem::path(".")
+                                                               : in.sealed_path.parent_path();
+  if (in.sealed_path.filename().empty() || !std::filesystem::is_directory(sealed_dir, ec)) {
+    throw Pc2Error("sealed path " + in.sealed_path.string() +
+                   ": its directory does not exist; create it or pick another path");
+  }
+  if (std::filesystem::equivalent(in.sealed_path, in.unsealed_path, ec)) {
+    throw Pc2Error("sealed path " + in.sealed_path.string() +
+                   ": is the unsealed file; PC2 keeps the unsealed data, give another path");
+  }
+  if (in.comm_d) {
+    const auto tree_d = in.cache_dir / merkle::store_file_name(merkle::TreeId::kTreeD);
+    if (std::filesystem::exists(tree_d, ec)) {
+      const uint64_t nodes = in.sector_bytes / 32;
+      check_file_size(tree_d, (2 * nodes - 1) * 32, "tree_d store", "re-run PC1 for this sector");
+      Node root{};
+      File(tree_d, O_RDONLY, "tree_d store").read_exact(root.data(), 32, (2 * nodes - 2) * 32);
+      if (root != *in.comm_d) {
+        throw Pc2Error("tree_d store " + tree_d.string() +
+                       ": its root differs from the given comm_d; the cache directory belongs "
+                       "to another sector or the record is wrong");
+      }
+    }
+  }
+}
+
+Pc2Output run_pc2(const Pc2Input& input, const Pc2Options& options) {
+  if (options.engine == nullptr) {
+    throw Pc2Error("pc2: no Poseidon engine given (pass a CpuPoseidonEngine or a compute backend)");
+  }
+  validate_pc2_input(input);
+  Pc2Run run(input, options);
+  return run.run();
+}
+
+Pc2Cost pc2_cost(uint64_t sector_bytes, size_t layers) {
+  if (layers == 0) layers = layers_for_sector(sector_bytes);
+  const auto shape = shape_for(sector_bytes);
+  const uint64_t nodes = sector_bytes / 32;
+  const uint64_t count = shape.base_tree_count();
+  Pc2Cost c;
+  auto add = [&c](uint64_t hashes, size_t arity) {
+    c.hashes += hashes;
+    c.multiplications += hashes * poseidon::multiplications_per_hash(arity);
+  };
+  add(nodes, layers);
+  const uint64_t tree_nodes = tree_rows_nodes(shape.base_leaves, shape.base_arity) * count;
+  for (int tree = 0; tree < 2; ++tree) {
+    add(tree_nodes, shape.base_arity);
+    if (shape.sub_arity != 0) add(count / shape.sub_arity, shape.sub_arity);
+    if (shape.top_arity != 0) add(1, shape.top_arity);
+  }
+  add(1, 2);
+  return c;
+}
+
+}  // namespace sealhost::proofs::pc2

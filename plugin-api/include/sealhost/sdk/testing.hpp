@@ -11,8 +11,12 @@
 #include <sealhost/sdk/option_set.hpp>
 #include <sealhost/sdk/plugin.hpp>
 
+#include <stdlib.h>
+
 #include <atomic>
+#include <filesystem>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -100,5 +104,31 @@ class FakeJob {
 };
 
 using ErrorCapture = sdk::ErrorSink;
+
+// A fresh directory under the system temp dir (or `parent`), removed with everything in it at
+// scope exit.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "sealhost-test",
+                   std::filesystem::path parent = std::filesystem::temp_directory_path()) {
+    std::string tmpl = (parent / (prefix + "-XXXXXX")).string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp failed for " + tmpl);
+    }
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 }  // namespace sealhost::sdk::testing

@@ -1,0 +1,47 @@
+// Options of sealhost.stage.pc1: the table the host validates the TOML against, and the typed
+// struct the component reads it into.
+#pragma once
+
+#include <sealhost/abi.h>
+#include <sealhost/sdk/options.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace sealhost::stage_pc1 {
+
+inline constexpr int64_t kMaxBatch = 8;
+
+inline constexpr sealhost_option_desc kOptions[] = {
+    sdk::opt_int("threads", "2", 1, 64, "threads",
+                 "1: the hashing thread gathers parents itself; >= 2: a producer thread gathers "
+                 "parent labels ahead of the hashing thread"),
+    sdk::opt_int("batch_size", "4", 1, kMaxBatch, "sectors",
+                 "most sectors one call may label together (input \"sectors\": [...]); sectors of "
+                 "one batch share a proof type and one pass over the parent cache"),
+    sdk::opt_path("parent_cache_dir", "\"/var/tmp/filecoin-parents\"",
+                  "directory of the SDR parent cache files (v28-sdr-parent-<id>.cache); the "
+                  "same directory Lotus and the Rust prover use (FIL_PROOFS_PARENT_CACHE)"),
+    sdk::opt_bool("verify_cache", "false",
+                  "check each parent cache file's SHA-256 against the upstream digests on first "
+                  "use (about 1 s per GiB) and regenerate it when it does not match"),
+    sdk::opt_bool("fsync", "true",
+                  "fdatasync tree_d before reporting success (turn off only for throw-away "
+                  "sectors); layer files are always synced"),
+};
+
+struct Pc1Options {
+  unsigned threads = 2;
+  unsigned batch_size = 4;
+  std::string parent_cache_dir = "/var/tmp/filecoin-parents";
+  bool verify_cache = false;
+  bool fsync = true;
+
+  static Pc1Options parse(const sdk::Options& o) {
+    return {static_cast<unsigned>(o.get_int("threads")),
+            static_cast<unsigned>(o.get_int("batch_size")), o.get_string("parent_cache_dir"),
+            o.get_bool("verify_cache"), o.get_bool("fsync")};
+  }
+};
+
+}  // namespace sealhost::stage_pc1

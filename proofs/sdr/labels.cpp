@@ -649,7 +649,8 @@ std::vector<Pc1SectorResult> run_pc1(const Pc1Request& request) {
   std::set<std::string> seen;
   for (const auto& dir : request.cache_dirs) {
     if (dir.empty()) throw SdrError("pc1 request: empty cache dir (give each sector a directory)");
-    const std::string key = fs::weakly_canonical(fs::absolute(dir)).string();
+    std::string key = fs::weakly_canonical(fs::absolute(dir)).lexically_normal().string();
+    while (key.size() > 1 && key.back() == '/') key.pop_back();
     if (!seen.insert(key).second) {
       throw SdrError("pc1 request: cache dir " + dir.string() +
                      " is given twice (each sector needs its own cache dir)");

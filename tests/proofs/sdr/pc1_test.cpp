@@ -1,0 +1,334 @@
+// run_pc1: layer files against the vectors and the in-memory labeller, batch == single,
+// producer/consumer == inline, kill -9 and resume, cancel, stale/torn files, free space, errors.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <iterator>
+
+#include "proofs/sdr/labels.hpp"
+#include "proofs/sha256/sha256.hpp"
+#include "tests/proofs/sdr/test_dir.hpp"
+#include "tests/proofs/sdr/vectors.hpp"
+
+namespace sealhost::proofs::sdr {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+using testing::vector_by_id;
+
+std::vector<uint8_t> read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+ReplicaId replica(uint8_t seed) {
+  ReplicaId r{};
+  for (size_t i = 0; i < r.size(); ++i) r[i] = static_cast<uint8_t>(seed * 31 + i);
+  r[31] &= 0x3f;
+  return r;
+}
+
+Pc1Request request(const SealProof& proof, const ParentCache& cache, std::vector<ReplicaId> rids,
+                   std::vector<fs::path> dirs, unsigned threads, uint32_t layers = 0) {
+  Pc1Request r;
+  r.proof = &proof;
+  r.parent_cache = &cache;
+  r.replica_ids = std::move(rids);
+  r.cache_dirs = std::move(dirs);
+  r.threads = threads;
+  r.layers_override = layers;
+  return r;
+}
+
+// Every layer file equals the in-memory labels.
+void expect_layers_equal(const fs::path& dir, const LayerLabels& labels) {
+  for (uint32_t l = 1; l <= labels.layers; ++l) {
+    const auto file = read_file(dir / layer_file_name(l));
+    ASSERT_EQ(file.size(), labels.nodes * kLabelBytes) << dir << " layer " << l;
+    EXPECT_TRUE(std::equal(file.begin(), file.end(), labels.label(l, 0))) << dir << " layer " << l;
+  }
+  EXPECT_FALSE(fs::exists(dir / layer_file_name(labels.layers + 1)));
+}
+
+class Pc1Test : public ::testing::Test {
+ protected:
+  static const ParentCache& cache(const char* proof) {
+    static TempDir dir;
+    static std::map<std::string, ParentCache> caches;
+    auto it = caches.find(proof);
+    if (it == caches.end()) {
+      it = caches
+               .emplace(proof,
+                        ParentCache::open_or_create(Graph(lookup_seal_proof(proof)), dir.path()))
+               .first;
+    }
+    return it->second;
+  }
+  TempDir tmp_;
+};
+
+TEST_F(Pc1Test, TwoKiBEndToEndLayerFiles) {
+  for (const char* id :
+       {"e2e.2k.zero.StackedDrg2KiBV1_1", "e2e.2k.zero.StackedDrg2KiBV1_1_Feat_SyntheticPoRep"}) {
+    const auto& v = vector_by_id(id);
+    const auto& exp = v.at("expected");
+    const auto& proof = lookup_seal_proof(v.at("input").at("registered_proof").get<std::string>());
+    const auto rid = bytes32_from_hex(exp.at("replica_id_hex").get<std::string>(), "replica_id");
+    for (unsigned threads : {1u, 2u}) {
+      const fs::path dir = tmp_.path() / (proof.alias.data() + std::to_string(threads));
+      const auto res = run_pc1(request(proof, cache(proof.name.data()), {rid}, {dir}, threads));
+      ASSERT_EQ(res.size(), 1u);
+      EXPECT_EQ(res[0].layers_resumed, 0u);
+      ASSERT_EQ(res[0].layer_files.size(), 2u);
+      for (uint32_t l = 1; l <= 2; ++l) {
+        const auto file = read_file(res[0].layer_files[l - 1]);
+        EXPECT_EQ(to_hex(sha256::digest(file)),
+                  exp.at("sha256_layer" + std::to_string(l) + "_labels").get<std::string>())
+            << id << " layer " << l << " threads " << threads;
+      }
+      EXPECT_EQ(to_hex(res[0].last_label), exp.at("L2_n63").get<std::string>());
+    }
+  }
+}
+
+TEST_F(Pc1Test, ElevenLayerLegacyVectorThroughLayerFiles) {
+  // sdr.labels.n64.legacy uses porep_id 0 = StackedDrg2KiBV1 with 11 layers.
+  const auto& v = vector_by_id("sdr.labels.n64.legacy");
+  const auto& proof = lookup_seal_proof("StackedDrg2KiBV1");
+  const auto rid = bytes32_from_hex(v.at("input").at("replica_id_hex").get<std::string>(), "r");
+  for (unsigned threads : {1u, 2u}) {
+    const fs::path dir = tmp_.path() / std::to_string(threads);
+    const auto res = run_pc1(request(proof, cache("StackedDrg2KiBV1"), {rid}, {dir}, threads, 11));
+    EXPECT_EQ(to_hex(res[0].last_label),
+              v.at("expected").at("last_layer_last_label_hex").get<std::string>());
+    expect_layers_equal(dir, label_in_memory(cache("StackedDrg2KiBV1"), rid, 11));
+  }
+}
+
+TEST_F(Pc1Test, EightMiBPipelinedEqualsInMemory) {
+  // Big enough for the producer to run ahead of the hasher (DRG parents handed over both ways).
+  const auto& proof = lookup_seal_proof("8MiB-v1.1");
+  const auto& pc = cache("8MiB-v1.1");
+  const auto res = run_pc1(request(proof, pc, {replica(1)}, {tmp_.path() / "s"}, 2));
+  expect_layers_equal(tmp_.path() / "s", label_in_memory(pc, replica(1), 2));
+}
+
+TEST_F(Pc1Test, BatchEqualsSingle) {
+  // 5 sectors: one 4-stream group and one single stream; 2 sectors: one 2-stream group.
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  for (size_t n : {size_t{5}, size_t{2}}) {
+    for (unsigned threads : {1u, 2u}) {
+      std::vector<ReplicaId> rids;
+      std::vector<fs::path> dirs;
+      for (size_t i = 0; i < n; ++i) {
+        rids.push_back(replica(static_cast<uint8_t>(10 + i)));
+        dirs.push_back(tmp_.path() / ("b" + std::to_string(n) + "-" + std::to_string(threads) +
+                                      "-" + std::to_string(i)));
+      }
+      const auto res = run_pc1(request(proof, pc, rids, dirs, threads, 11));
+      ASSERT_EQ(res.size(), n);
+      for (size_t i = 0; i < n; ++i) {
+        const auto single = label_in_memory(pc, rids[i], 11);
+        expect_layers_equal(dirs[i], single);
+        EXPECT_EQ(res[i].last_label, single.last_label());
+        EXPECT_EQ(res[i].cache_dir, dirs[i]);
+      }
+    }
+  }
+}
+
+TEST_F(Pc1Test, EightMiBBatchOfTwoEqualsSingle) {
+  const auto& proof = lookup_seal_proof("8MiB-v1.1");
+  const auto& pc = cache("8MiB-v1.1");
+  const std::vector<fs::path> dirs = {tmp_.path() / "a", tmp_.path() / "b"};
+  run_pc1(request(proof, pc, {replica(3), replica(4)}, dirs, 2));
+  run_pc1(request(proof, pc, {replica(4)}, {tmp_.path() / "single"}, 2));
+  for (uint32_t l = 1; l <= 2; ++l) {
+    EXPECT_EQ(read_file(dirs[1] / layer_file_name(l)),
+              read_file(tmp_.path() / "single" / layer_file_name(l)))
+        << "layer " << l;
+  }
+}
+
+TEST_F(Pc1Test, KillMidLayerThenResume) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const fs::path dir = tmp_.path() / "killed";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto req = request(proof, pc, {replica(7)}, {dir}, 2, 11);
+    req.progress = [](const Pc1Progress& p) {
+      if (p.layer == 6 && p.nodes_done >= 32 && p.nodes_done < p.nodes_total) ::raise(SIGKILL);
+    };
+    try {
+      run_pc1(req);
+    } catch (...) {
+    }
+    ::_exit(3);  // not reached when the kill happened
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "child was not killed mid-layer, status " << status;
+  for (uint32_t l = 1; l <= 4; ++l) EXPECT_TRUE(fs::exists(dir / layer_file_name(l))) << l;
+  for (uint32_t l = 6; l <= 11; ++l) EXPECT_FALSE(fs::exists(dir / layer_file_name(l))) << l;
+  // A torn temporary as a crash inside a write leaves it.
+  { std::ofstream(dir / (layer_file_name(6) + ".tmp")) << "torn"; }
+
+  std::vector<Pc1Progress> seen;
+  auto req = request(proof, pc, {replica(7)}, {dir}, 2, 11);
+  req.progress = [&](const Pc1Progress& p) { seen.push_back(p); };
+  const auto res = run_pc1(req);
+  EXPECT_GE(res[0].layers_resumed, 4u);
+  EXPECT_LE(res[0].layers_resumed, 5u);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front().layer, res[0].layers_resumed + 1) << "resumed from the wrong layer";
+  EXPECT_FALSE(fs::exists(dir / (layer_file_name(6) + ".tmp")));
+  expect_layers_equal(dir, label_in_memory(pc, replica(7), 11));
+  // Uninterrupted run for comparison.
+  run_pc1(request(proof, pc, {replica(7)}, {tmp_.path() / "clean"}, 2, 11));
+  for (uint32_t l = 1; l <= 11; ++l) {
+    EXPECT_EQ(read_file(dir / layer_file_name(l)),
+              read_file(tmp_.path() / "clean" / layer_file_name(l)));
+  }
+}
+
+TEST_F(Pc1Test, CancelKeepsCompleteLayersAndResumes) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const fs::path dir = tmp_.path() / "cancel";
+  for (unsigned threads : {1u, 2u}) {
+    fs::remove_all(dir);
+    std::atomic<bool> stop{false};
+    auto req = request(proof, pc, {replica(8)}, {dir}, threads, 11);
+    req.progress = [&](const Pc1Progress& p) {
+      if (p.layer == 5 && p.nodes_done >= 16) stop = true;
+    };
+    req.cancelled = [&] { return stop.load(); };
+    try {
+      run_pc1(req);
+      FAIL() << "expected SdrCancelled";
+    } catch (const SdrCancelled& e) {
+      EXPECT_NE(std::string(e.what()).find("layer 5"), std::string::npos) << e.what();
+    }
+    for (uint32_t l = 1; l <= 4; ++l) EXPECT_TRUE(fs::exists(dir / layer_file_name(l))) << l;
+    for (const auto& e : fs::directory_iterator(dir)) {
+      const std::string name = e.path().filename().string();
+      EXPECT_EQ(name.find(".tmp"), std::string::npos) << name;
+      EXPECT_NE(name, layer_file_name(5)) << "partial layer left behind";
+    }
+    const auto res = run_pc1(request(proof, pc, {replica(8)}, {dir}, threads, 11));
+    EXPECT_EQ(res[0].layers_resumed, 4u);
+    expect_layers_equal(dir, label_in_memory(pc, replica(8), 11));
+  }
+}
+
+TEST_F(Pc1Test, CompleteRunIsNotRedone) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const fs::path dir = tmp_.path() / "done";
+  const auto first = run_pc1(request(proof, pc, {replica(9)}, {dir}, 2));
+  int calls = 0;
+  auto req = request(proof, pc, {replica(9)}, {dir}, 2);
+  req.progress = [&](const Pc1Progress&) { ++calls; };
+  const auto again = run_pc1(req);
+  EXPECT_EQ(again[0].layers_resumed, 2u);
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(again[0].last_label, first[0].last_label);
+}
+
+TEST_F(Pc1Test, StaleAndTruncatedLayersAreRecomputed) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const fs::path dir = tmp_.path() / "stale";
+  // Layers of another replica id in the dir: none may be kept.
+  run_pc1(request(proof, pc, {replica(1)}, {dir}, 2, 6));
+  auto res = run_pc1(request(proof, pc, {replica(2)}, {dir}, 2, 6));
+  EXPECT_EQ(res[0].layers_resumed, 0u);
+  expect_layers_equal(dir, label_in_memory(pc, replica(2), 6));
+  // Truncated layer 4 and a corrupt last label in layer 5: resume after layer 3.
+  fs::resize_file(dir / layer_file_name(4), 100);
+  res = run_pc1(request(proof, pc, {replica(2)}, {dir}, 2, 6));
+  EXPECT_EQ(res[0].layers_resumed, 3u);
+  {
+    std::fstream f(dir / layer_file_name(5), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(63 * 32);
+    f.put('\x01');
+  }
+  res = run_pc1(request(proof, pc, {replica(2)}, {dir}, 2, 6));
+  EXPECT_EQ(res[0].layers_resumed, 4u);
+  expect_layers_equal(dir, label_in_memory(pc, replica(2), 6));
+}
+
+TEST_F(Pc1Test, NotEnoughFreeSpaceIsAClearError) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const fs::path dir = tmp_.path() / "full";
+  auto req = request(proof, pc, {replica(1), replica(2)}, {dir, tmp_.path() / "full2"}, 2, 11);
+  std::vector<fs::path> probed;
+  req.free_space = [&](const fs::path& p) {
+    probed.push_back(p);
+    return uint64_t{11 * 2048 * 2 - 1};  // one byte short for 2 sectors x 11 layers
+  };
+  try {
+    run_pc1(req);
+    FAIL() << "expected SdrError";
+  } catch (const SdrCancelled&) {
+    FAIL() << "wrong error type";
+  } catch (const SdrError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("45056 bytes"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("45055 bytes are free"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(dir.string()), std::string::npos) << msg;
+  }
+  EXPECT_EQ(probed.size(), 1u) << "both dirs are on one filesystem";
+  EXPECT_FALSE(fs::exists(dir / layer_file_name(1)));
+  // With 2 layers already done only 9 layers per sector are needed.
+  req.free_space = {};
+  req.layers_override = 2;
+  run_pc1(req);
+  req.layers_override = 11;
+  req.free_space = [](const fs::path&) { return uint64_t{9 * 2048 * 2}; };
+  EXPECT_NO_THROW(run_pc1(req));
+}
+
+TEST_F(Pc1Test, BadRequestsNameTheField) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  auto expect_error = [](const Pc1Request& r, const std::string& needle) {
+    try {
+      run_pc1(r);
+      FAIL() << "expected SdrError mentioning " << needle;
+    } catch (const SdrError& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  const fs::path d = tmp_.path() / "x";
+  auto r = request(proof, pc, {replica(1)}, {d}, 2);
+  r.proof = nullptr;
+  expect_error(r, "proof");
+  r = request(proof, pc, {replica(1)}, {d}, 2);
+  r.parent_cache = nullptr;
+  expect_error(r, "parent_cache");
+  expect_error(request(lookup_seal_proof("2KiB-v1"), pc, {replica(1)}, {d}, 2),
+               "is not the graph of StackedDrg2KiBV1");
+  expect_error(request(proof, pc, {}, {}, 2), "replica ids");
+  expect_error(
+      request(proof, pc, std::vector<ReplicaId>(9, replica(1)), std::vector<fs::path>(9, d), 2),
+      "replica ids");
+  expect_error(request(proof, pc, {replica(1), replica(2)}, {d}, 2), "one cache dir per sector");
+  expect_error(request(proof, pc, {replica(1), replica(2)}, {d, d / "." / ""}, 2), "twice");
+  const fs::path file = tmp_.path() / "file";
+  { std::ofstream(file) << "x"; }
+  expect_error(request(proof, pc, {replica(1)}, {file}, 2), file.string());
+}
+
+}  // namespace
+}  // namespace sealhost::proofs::sdr

@@ -13,6 +13,7 @@
 #include "proofs/field/fr.hpp"
 #include "proofs/merkle/tree_store.hpp"
 #include "proofs/poseidon/poseidon.hpp"
+#include "proofs/sha256/sha256.hpp"
 
 namespace sealhost::proofs::pc2 {
 namespace {
@@ -33,8 +34,10 @@ class File {
       : path_(path), role_(std::move(role)) {
     fd_ = ::open(path.c_str(), flags | O_CLOEXEC, 0644);
     if (fd_ < 0) {
+      const auto kind = errno == ENOENT ? Pc2ErrorKind::kNotFound : Pc2ErrorKind::kIo;
       throw Pc2Error(role_ + " " + path.string() + ": cannot open (" + errno_text() +
-                     "); check that it exists and is accessible");
+                         "); check that it exists and is accessible",
+                     kind);
     }
   }
   File(const File&) = delete;
@@ -44,7 +47,8 @@ class File {
   uint64_t size() const {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {
-      throw Pc2Error(role_ + " " + path_.string() + ": stat failed (" + errno_text() + ")");
+      throw Pc2Error(role_ + " " + path_.string() + ": stat failed (" + errno_text() + ")",
+                     Pc2ErrorKind::kIo);
     }
     return static_cast<uint64_t>(st.st_size);
   }
@@ -54,8 +58,9 @@ class File {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         throw Pc2Error(role_ + " " + path_.string() + ": short read at byte " +
-                       std::to_string(offset) + (n < 0 ? " (" + errno_text() + ")" : "") +
-                       "; the file shrank or is damaged, re-run the stage that wrote it");
+                           std::to_string(offset) + (n < 0 ? " (" + errno_text() + ")" : "") +
+                           "; the file shrank or is damaged, re-run the stage that wrote it",
+                       Pc2ErrorKind::kCorrupt);
       }
       buf += n;
       len -= static_cast<size_t>(n);
@@ -68,8 +73,9 @@ class File {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         throw Pc2Error(role_ + " " + path_.string() + ": write failed at byte " +
-                       std::to_string(offset) + " (" + errno_text() +
-                       "); free disk space or choose another path");
+                           std::to_string(offset) + " (" + errno_text() +
+                           "); free disk space or choose another path",
+                       Pc2ErrorKind::kIo);
       }
       buf += n;
       len -= static_cast<size_t>(n);
@@ -78,7 +84,8 @@ class File {
   }
   void sync() const {
     if (::fsync(fd_) != 0) {
-      throw Pc2Error(role_ + " " + path_.string() + ": fsync failed (" + errno_text() + ")");
+      throw Pc2Error(role_ + " " + path_.string() + ": fsync failed (" + errno_text() + ")",
+                     Pc2ErrorKind::kIo);
     }
   }
   const std::filesystem::path& path() const { return path_; }
@@ -111,8 +118,9 @@ bool is_canonical(const Limbs& v) {
 
 [[noreturn]] void throw_non_canonical(const char* what, uint64_t node) {
   throw Pc2Error(std::string(what) + " node " + std::to_string(node) +
-                 " is not a canonical field element (>= r); the file is damaged or not from "
-                 "this pipeline, re-run the stage that wrote it");
+                     " is not a canonical field element (>= r); the file is damaged or not from "
+                     "this pipeline, re-run the stage that wrote it",
+                 Pc2ErrorKind::kCorrupt);
 }
 
 // Removes the registered temporary files unless commit() ran.
@@ -143,7 +151,8 @@ class TempFiles {
       std::filesystem::rename(tmp, final_path, ec);
       if (ec) {
         throw Pc2Error(final_path.string() + ": cannot rename the finished file into place (" +
-                       ec.message() + "); check the directory's permissions");
+                           ec.message() + "); check the directory's permissions",
+                       Pc2ErrorKind::kIo);
       }
     }
     committed_ = true;
@@ -174,8 +183,9 @@ void engine_call(PoseidonEngine& engine, const char* what, const Fn& fn) {
   } catch (const Pc2Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw Pc2Error(std::string("poseidon engine ") + engine.name() + ": " + what +
-                   " failed: " + e.what());
+    throw Pc2Error(
+        std::string("poseidon engine ") + engine.name() + ": " + what + " failed: " + e.what(),
+        Pc2ErrorKind::kEngine);
   }
 }
 
@@ -263,7 +273,7 @@ class Pc2Run {
       write_file_bytes(t_aux_tmp,
                        serialize_t_aux(default_t_aux(in_.cache_dir, in_.sector_bytes, layers_)));
     } catch (const AuxError& e) {
-      throw Pc2Error(e.what());
+      throw Pc2Error(e.what(), Pc2ErrorKind::kIo);
     }
     temps_.commit();
 
@@ -283,7 +293,7 @@ class Pc2Run {
     } catch (const Pc2Error&) {
       throw;
     } catch (const std::exception& e) {
-      throw Pc2Error(path.string() + ": " + e.what());
+      throw Pc2Error(path.string() + ": " + e.what(), Pc2ErrorKind::kIo);
     }
   }
 
@@ -358,16 +368,41 @@ void check_file_size(const std::filesystem::path& path, uint64_t expected, const
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
   if (ec || !std::filesystem::exists(status)) {
-    throw Pc2Error(role + " " + path.string() + ": missing; " + fix);
+    throw Pc2Error(role + " " + path.string() + ": missing; " + fix, Pc2ErrorKind::kNotFound);
   }
   if (!std::filesystem::is_regular_file(status)) {
     throw Pc2Error(role + " " + path.string() + ": not a regular file; " + fix);
   }
   const uint64_t size = std::filesystem::file_size(path, ec);
-  if (ec) throw Pc2Error(role + " " + path.string() + ": cannot stat (" + ec.message() + ")");
+  if (ec) {
+    throw Pc2Error(role + " " + path.string() + ": cannot stat (" + ec.message() + ")",
+                   Pc2ErrorKind::kIo);
+  }
   if (size != expected) {
     throw Pc2Error(role + " " + path.string() + ": " + std::to_string(size) + " bytes, expected " +
                    std::to_string(expected) + " for this sector size; " + fix);
+  }
+}
+
+// Node 0 of layer l is SHA256(replica_id || u32_be(l) || u64_be(0) || 20 zero bytes), top two
+// bits cleared (spec §8).
+void check_layers_belong_to(const Pc2Input& in, size_t layers) {
+  for (size_t l = 1; l <= layers; ++l) {
+    std::array<uint8_t, 64> header{};
+    std::memcpy(header.data(), in.replica_id->data(), 32);
+    const auto layer = static_cast<uint32_t>(l);
+    for (int i = 0; i < 4; ++i) header[32 + i] = static_cast<uint8_t>(layer >> (24 - 8 * i));
+    auto want = sha256::digest(header);
+    want[31] &= 0x3f;
+    const auto path = in.cache_dir / layer_file_name(l);
+    Node got{};
+    File(path, O_RDONLY, "layer " + std::to_string(l) + " file").read_exact(got.data(), 32, 0);
+    if (std::memcmp(got.data(), want.data(), 32) != 0) {
+      throw Pc2Error("layer " + std::to_string(l) + " file " + path.string() +
+                         ": node 0 is not the label of the given replica_id; the cache directory "
+                         "belongs to another sector (or ticket), re-run PC1 or fix the record",
+                     Pc2ErrorKind::kCorrupt);
+    }
   }
 }
 
@@ -435,7 +470,8 @@ void validate_pc2_input(const Pc2Input& in) {
   std::error_code ec;
   if (!std::filesystem::is_directory(in.cache_dir, ec)) {
     throw Pc2Error("cache directory " + in.cache_dir.string() +
-                   ": missing or not a directory; pass the directory PC1 wrote its layers to");
+                       ": missing or not a directory; pass the directory PC1 wrote its layers to",
+                   Pc2ErrorKind::kNotFound);
   }
   for (size_t l = 1; l <= layers; ++l) {
     check_file_size(in.cache_dir / layer_file_name(l), in.sector_bytes,
@@ -454,6 +490,7 @@ void validate_pc2_input(const Pc2Input& in) {
     throw Pc2Error("sealed path " + in.sealed_path.string() +
                    ": is the unsealed file; PC2 keeps the unsealed data, give another path");
   }
+  if (in.replica_id) check_layers_belong_to(in, layers);
   if (in.comm_d) {
     const auto tree_d = in.cache_dir / merkle::store_file_name(merkle::TreeId::kTreeD);
     if (std::filesystem::exists(tree_d, ec)) {
@@ -463,8 +500,9 @@ void validate_pc2_input(const Pc2Input& in) {
       File(tree_d, O_RDONLY, "tree_d store").read_exact(root.data(), 32, (2 * nodes - 2) * 32);
       if (root != *in.comm_d) {
         throw Pc2Error("tree_d store " + tree_d.string() +
-                       ": its root differs from the given comm_d; the cache directory belongs "
-                       "to another sector or the record is wrong");
+                           ": its root differs from the given comm_d; the cache directory belongs "
+                           "to another sector or the record is wrong",
+                       Pc2ErrorKind::kCorrupt);
       }
     }
   }

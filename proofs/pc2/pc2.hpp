@@ -39,16 +39,31 @@ namespace sealhost::proofs::pc2 {
 
 using merkle::Node;
 
-// Invalid input (missing/short/non-canonical files, bad geometry), I/O failure or engine failure.
+// What went wrong, so callers can map it to a status once (stage: INVALID_ARGUMENT, NOT_FOUND,
+// DATA_LOSS, IO, UNAVAILABLE, CANCELLED).
+enum class Pc2ErrorKind {
+  kInvalidInput,  // bad sector size / layer count / paths, wrong file sizes
+  kNotFound,      // a required file or directory is missing
+  kCorrupt,       // non-canonical values, a short read, a tree_d or replica_id mismatch
+  kIo,            // cannot create/write/rename an output
+  kEngine,        // the Poseidon engine failed
+  kCancelled,
+};
+
 class Pc2Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Pc2Error(const std::string& message, Pc2ErrorKind kind = Pc2ErrorKind::kInvalidInput)
+      : std::runtime_error(message), kind_(kind) {}
+  Pc2ErrorKind kind() const { return kind_; }
+
+ private:
+  Pc2ErrorKind kind_;
 };
 
 // The cancel check returned true; no outputs were left behind.
 class Pc2Cancelled : public Pc2Error {
  public:
-  using Pc2Error::Pc2Error;
+  explicit Pc2Cancelled(const std::string& message) : Pc2Error(message, Pc2ErrorKind::kCancelled) {}
 };
 
 // Layers for a sector size: 2 up to 1 GiB (incl. test sizes), 11 for 32 and 64 GiB.
@@ -77,6 +92,9 @@ struct Pc2Input {
   // When set and the cache dir holds sc-02-data-tree-d.dat of the right size, its root must equal
   // this (catches a cache dir from another sector).
   std::optional<Node> comm_d;
+  // When set, node 0 of every layer must be SHA254(replica_id || u32_be(l) || u64_be(0) || 0^20)
+  // (spec §8: node 0 has no parents), which catches layers labelled for another sector.
+  std::optional<Node> replica_id;
 };
 
 struct Pc2Progress {

@@ -54,8 +54,21 @@ void check_sector(const sdr::Graph& graph, uint32_t layers, const sdr::ReplicaId
   CpuPoseidonEngine engine(2);
   Pc2Options opt;
   opt.engine = &engine;
-  const auto out = run_pc2(
-      {bytes, layers, cache, tmp.path() / "unsealed", tmp.path() / "sealed", std::nullopt}, opt);
+  Pc2Input in{bytes,        layers,      cache, tmp.path() / "unsealed", tmp.path() / "sealed",
+              std::nullopt, std::nullopt};
+  // Layers labelled for another replica are refused before anything is written.
+  in.replica_id = replica_id;
+  in.replica_id->at(5) ^= 1;
+  try {
+    run_pc2(in, opt);
+    ADD_FAILURE() << "layers of another replica accepted";
+  } catch (const Pc2Error& err) {
+    EXPECT_EQ(err.kind(), Pc2ErrorKind::kCorrupt) << err.what();
+    EXPECT_NE(std::string(err.what()).find("replica_id"), std::string::npos) << err.what();
+  }
+  EXPECT_FALSE(fs::exists(tmp.path() / "sealed"));
+  in.replica_id = replica_id;
+  const auto out = run_pc2(in, opt);
   EXPECT_EQ(hex(out.comm_c), e.at("comm_c_hex"));
   EXPECT_EQ(hex(out.comm_r_last), e.at("comm_r_last_hex"));
   EXPECT_EQ(hex(out.comm_r), e.at("comm_r_hex"));

@@ -22,8 +22,9 @@ TEST(Pc2Heavy, EightMiBMatchesReferenceAndSpecLayout) {
   Pc2Options opt;
   opt.engine = &engine;
   opt.chunk_leaves = 4096;  // many chunks: exercises the chunked store writes
-  const auto out =
-      run_pc2({size, 2, cache, tmp.path() / "unsealed", tmp.path() / "sealed", std::nullopt}, opt);
+  const auto out = run_pc2(
+      {size, 2, cache, tmp.path() / "unsealed", tmp.path() / "sealed", std::nullopt, std::nullopt},
+      opt);
   const auto ref = testing::reference_pc2(sector);
   EXPECT_EQ(hex(out.comm_c), hex(ref.comm_c));
   EXPECT_EQ(hex(out.comm_r_last), hex(ref.comm_r_last));

@@ -140,7 +140,8 @@ TEST(Pc2Encode, CurioVectorThroughRunPc2GivesTheSealedFileAndCommRLast) {
   write_file(cache / testing::layer_name(1), testing::random_nodes(64, 1));
   write_file(cache / testing::layer_name(2), testing::base64_decode(v.at("input").at("key_b64")));
   CpuPoseidonEngine engine(2);
-  Pc2Input in{2048, 2, cache, tmp.path() / "unsealed", tmp.path() / "sealed", std::nullopt};
+  Pc2Input in{2048,         2,           cache, tmp.path() / "unsealed", tmp.path() / "sealed",
+              std::nullopt, std::nullopt};
   Pc2Options opt;
   opt.engine = &engine;
   const auto out = run_pc2(in, opt);
@@ -305,7 +306,8 @@ TEST(Pc2Run, AProgressCallbackThatThrowsAbortsWithoutOutputs) {
 // ---- bad input ----
 
 // Runs PC2 expecting a Pc2Error containing `needle`, and checks nothing was created.
-void expect_rejected(const Fixture& f, const Pc2Input& in, const std::string& needle) {
+void expect_rejected(const Fixture& f, const Pc2Input& in, const std::string& needle,
+                     Pc2ErrorKind kind = Pc2ErrorKind::kInvalidInput) {
   const auto cache_before = list_dir(f.cache);
   const auto top_before = list_dir(f.tmp.path());
   CpuPoseidonEngine engine;
@@ -317,6 +319,7 @@ void expect_rejected(const Fixture& f, const Pc2Input& in, const std::string& ne
     ADD_FAILURE() << "accepted; expected an error containing '" << needle << "'";
   } catch (const Pc2Error& e) {
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    EXPECT_EQ(e.kind(), kind) << e.what();
   }
   EXPECT_EQ(list_dir(f.cache), cache_before);
   EXPECT_EQ(list_dir(f.tmp.path()), top_before);
@@ -326,7 +329,7 @@ TEST(Pc2BadInput, MissingShortAndCorruptLayerFiles) {
   {
     Fixture f(2048, 1);
     fs::remove(f.cache / testing::layer_name(2));
-    expect_rejected(f, f.input(), "layer 2 file");
+    expect_rejected(f, f.input(), "layer 2 file", Pc2ErrorKind::kNotFound);
   }
   {
     Fixture f(2048, 2);
@@ -338,7 +341,7 @@ TEST(Pc2BadInput, MissingShortAndCorruptLayerFiles) {
     auto l1 = f.sector.labels[0];
     std::fill(l1.begin() + 45 * 32, l1.begin() + 46 * 32, 0xff);
     write_file(f.cache / testing::layer_name(1), l1);
-    expect_rejected(f, f.input(), "node 45");
+    expect_rejected(f, f.input(), "node 45", Pc2ErrorKind::kCorrupt);
   }
   {
     // Corrupt key (last layer) past the first tree_c chunk: caught while encoding or hashing.
@@ -346,7 +349,7 @@ TEST(Pc2BadInput, MissingShortAndCorruptLayerFiles) {
     auto l2 = f.sector.labels[1];
     l2[63 * 32 + 31] = 0x80;
     write_file(f.cache / testing::layer_name(2), l2);
-    expect_rejected(f, f.input(), "node 63");
+    expect_rejected(f, f.input(), "node 63", Pc2ErrorKind::kCorrupt);
   }
 }
 
@@ -361,7 +364,8 @@ TEST(Pc2BadInput, UnsealedFileSizeContentAndPaths) {
     auto u = f.sector.unsealed;
     std::fill(u.begin() + 7 * 32, u.begin() + 8 * 32, 0xff);
     write_file(f.unsealed, u);
-    expect_rejected(f, f.input(), "unsealed file " + f.unsealed.string() + ": node 7");
+    expect_rejected(f, f.input(), "unsealed file " + f.unsealed.string() + ": node 7",
+                    Pc2ErrorKind::kCorrupt);
   }
   {
     Fixture f(2048, 7);
@@ -378,7 +382,7 @@ TEST(Pc2BadInput, UnsealedFileSizeContentAndPaths) {
     expect_rejected(f, in, "layers 3");
     in = f.input();
     in.cache_dir = f.tmp.path() / "nope";
-    expect_rejected(f, in, "cache directory");
+    expect_rejected(f, in, "cache directory", Pc2ErrorKind::kNotFound);
   }
 }
 
@@ -389,7 +393,7 @@ TEST(Pc2BadInput, TreeDOfAnotherSector) {
   auto in = f.input();
   in.comm_d = merkle::Node{};
   in.comm_d->at(0) = 1;
-  expect_rejected(f, in, "root differs from the given comm_d");
+  expect_rejected(f, in, "root differs from the given comm_d", Pc2ErrorKind::kCorrupt);
   in.comm_d = merkle::Node{};  // matches the all-zero file
   CpuPoseidonEngine engine;
   Pc2Options opt;
@@ -430,6 +434,7 @@ TEST(Pc2BadInput, EngineFailureIsNamedAndCleansUp) {
     FAIL() << "engine failure swallowed";
   } catch (const Pc2Error& e) {
     EXPECT_NE(std::string(e.what()).find("flaky-gpu"), std::string::npos) << e.what();
+    EXPECT_EQ(e.kind(), Pc2ErrorKind::kEngine);
     EXPECT_NE(std::string(e.what()).find("device lost"), std::string::npos) << e.what();
   }
   EXPECT_EQ(list_dir(f.cache),

@@ -1,0 +1,111 @@
+// BLS12-381 scalar field Fr in Montgomery form (R = 2^256) on eight 32-bit limbs, least significant
+// first: the same R as proofs::field's four 64-bit limbs, so host constants from
+// proofs::poseidon::montgomery_limbs() split into 32-bit halves are used as they are. Only 32-bit
+// integer operations (umulExtended, manual carries): no shaderInt64 needed.
+#ifndef SEALHOST_FR_GLSL
+#define SEALHOST_FR_GLSL
+
+#define FR_LIMBS 8
+
+// r = 0x73eda753299d7d483339d80809a1d80553bda402fffe5bfeffffffff00000001
+const uint FR_P[8] = uint[8](0x00000001u, 0xffffffffu, 0xfffe5bfeu, 0x53bda402u, 0x09a1d805u,
+                             0x3339d808u, 0x299d7d48u, 0x73eda753u);
+// R^2 mod r, to enter Montgomery form with one multiplication.
+const uint FR_R2[8] = uint[8](0xf3f29c6du, 0xc999e990u, 0x87925c23u, 0x2b6cedcbu, 0x7254398fu,
+                              0x05d31496u, 0x9f59ff11u, 0x0748d9d9u);
+// -r^-1 mod 2^32: r = 1 (mod 2^32), so this is 2^32 - 1.
+const uint FR_INV = 0xffffffffu;
+
+// a >= r for an integer a < 2^256 (canonical check and final subtraction).
+bool fr_geq_p(uint a[8]) {
+  for (int i = 7; i >= 0; --i) {
+    if (a[i] != FR_P[i]) return a[i] > FR_P[i];
+  }
+  return true;
+}
+
+uint[8] fr_sub_p(uint a[8]) {
+  uint borrow = 0u;
+  for (int i = 0; i < 8; ++i) {
+    uint d = a[i] - FR_P[i];
+    uint b1 = a[i] < FR_P[i] ? 1u : 0u;
+    uint d2 = d - borrow;
+    uint b2 = d < borrow ? 1u : 0u;
+    a[i] = d2;
+    borrow = b1 + b2;
+  }
+  return a;
+}
+
+// (a + b) mod r for a, b < r: r < 2^255, so the sum never carries out of 256 bits.
+uint[8] fr_add(uint a[8], uint b[8]) {
+  uint c[8];
+  uint carry = 0u;
+  for (int i = 0; i < 8; ++i) {
+    uint s = a[i] + b[i];
+    uint c1 = s < a[i] ? 1u : 0u;
+    uint s2 = s + carry;
+    uint c2 = s2 < s ? 1u : 0u;
+    c[i] = s2;
+    carry = c1 + c2;
+  }
+  return fr_geq_p(c) ? fr_sub_p(c) : c;
+}
+
+// Montgomery product a * b * 2^-256 mod r (CIOS). For a, b < r the result is < r.
+uint[8] fr_mul(uint a[8], uint b[8]) {
+  uint t[10] = uint[10](0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+  for (int i = 0; i < 8; ++i) {
+    // t += a * b[i]. a[j]*b[i] + t[j] + carry < 2^64, so the high word absorbs both carries.
+    uint carry = 0u;
+    for (int j = 0; j < 8; ++j) {
+      uint hi, lo;
+      umulExtended(a[j], b[i], hi, lo);
+      uint s = t[j] + lo;
+      uint c1 = s < lo ? 1u : 0u;
+      uint s2 = s + carry;
+      c1 += s2 < s ? 1u : 0u;
+      t[j] = s2;
+      carry = hi + c1;
+    }
+    uint s8 = t[8] + carry;
+    t[9] = s8 < carry ? 1u : 0u;
+    t[8] = s8;
+    // t = (t + m * r) / 2^32 with m chosen so the low word cancels.
+    uint m = t[0] * FR_INV;
+    uint hi, lo;
+    umulExtended(m, FR_P[0], hi, lo);
+    uint s0 = t[0] + lo;
+    carry = hi + (s0 < lo ? 1u : 0u);
+    for (int j = 1; j < 8; ++j) {
+      umulExtended(m, FR_P[j], hi, lo);
+      uint s = t[j] + lo;
+      uint c1 = s < lo ? 1u : 0u;
+      uint s2 = s + carry;
+      c1 += s2 < s ? 1u : 0u;
+      t[j - 1] = s2;
+      carry = hi + c1;
+    }
+    uint s7 = t[8] + carry;
+    t[7] = s7;
+    t[8] = t[9] + (s7 < carry ? 1u : 0u);
+  }
+  uint res[8] = uint[8](t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
+  // t < 2r: one conditional subtraction (t[8] is the 2^256 bit of t).
+  return (t[8] != 0u || fr_geq_p(res)) ? fr_sub_p(res) : res;
+}
+
+uint[8] fr_pow5(uint x[8]) {
+  uint x2[8] = fr_mul(x, x);
+  uint x4[8] = fr_mul(x2, x2);
+  return fr_mul(x4, x);
+}
+
+uint[8] fr_to_mont(uint a[8]) { return fr_mul(a, FR_R2); }
+
+uint[8] fr_from_mont(uint a[8]) {
+  const uint one[8] = uint[8](1u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+  return fr_mul(a, one);
+}
+
+#endif

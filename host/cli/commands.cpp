@@ -491,6 +491,8 @@ const std::map<std::string, CommandInfo>& commands() {
       {"storage stat", {"show one storage path", cmd_storage_stat}},
       {"commp", {"piece CID of a file (no daemon needed)", cmd_commp}},
       {"debug poseidon", {"Poseidon hash of field elements", cmd_debug_poseidon}},
+      {"debug parent-cache", {"SDR parent cache path and digest", cmd_debug_parent_cache}},
+      {"debug labels", {"SDR label of a node of a small graph", cmd_debug_labels}},
   };
   return kCommands;
 }

@@ -5,11 +5,16 @@
 #include "proofs/commp/commp.hpp"
 #include "proofs/field/fr.hpp"
 #include "proofs/poseidon/poseidon.hpp"
+#include "proofs/sdr/graph.hpp"
+#include "proofs/sdr/labels.hpp"
+#include "proofs/sdr/parent_cache.hpp"
+#include "proofs/sdr/seal_proof.hpp"
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -145,6 +150,135 @@ int cmd_debug_poseidon(const std::vector<std::string>& args, const std::optional
     throw std::runtime_error("--tag " + tag + ": use merkle or constlen");
   }
   std::cout << hex(out.to_bytes()) << "\n";
+  return 0;
+}
+
+namespace {
+
+// Where Lotus and the Rust prover keep parent caches: $FIL_PROOFS_PARENT_CACHE or
+// /var/tmp/filecoin-parents.
+std::string default_parent_cache_dir() {
+  const char* env = std::getenv("FIL_PROOFS_PARENT_CACHE");
+  return env && *env ? env : "/var/tmp/filecoin-parents";
+}
+
+const proofs::sdr::SealProof& proof_arg(const std::string& name) {
+  try {
+    return proofs::sdr::lookup_seal_proof(name);
+  } catch (const proofs::sdr::SdrError& e) {
+    throw std::runtime_error(std::string("--proof: ") + e.what());
+  }
+}
+
+}  // namespace
+
+int cmd_debug_parent_cache(const std::vector<std::string>& args,
+                           const std::optional<std::string>&) {
+  po::options_description desc(
+      "sealhost debug parent-cache: the SDR parent cache file of a proof (created when missing)");
+  std::string proof_name, dir = default_parent_cache_dir();
+  bool digest = false, verify = false;
+  desc.add_options()("proof", po::value(&proof_name)->required(),
+                     "registered proof, e.g. StackedDrg512MiBV1_1 or 512MiB-v1.1")(
+      "dir", po::value(&dir),
+      "cache directory (default $FIL_PROOFS_PARENT_CACHE or "
+      "/var/tmp/filecoin-parents)")("digest", po::bool_switch(&digest),
+                                    "also print the file's SHA-256")(
+      "verify", po::bool_switch(&verify),
+      "check the SHA-256 against the rust-fil-proofs manifest; regenerate on mismatch");
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (help(args, "debug parent-cache --proof NAME [--digest] [--verify] [--dir DIR]", desc, vm,
+           pos)) {
+    return 0;
+  }
+  const auto& proof = proof_arg(proof_name);
+  const proofs::sdr::Graph graph(proof);
+  proofs::sdr::ParentCacheOptions o;
+  o.verify = verify;
+  o.warn = [](std::string_view m) { std::cerr << "warning: " << m << "\n"; };
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto cache = proofs::sdr::ParentCache::open_or_create(graph, dir, o);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (cache.generated()) {
+    std::cerr << "generated " << sdk::units::format_size(proof.nodes * 56) << " in " << secs
+              << " s\n";
+  }
+  std::cout << cache.path().string() << "\n";
+  if (digest) {
+    const std::string got = cache.sha256_hex();
+    std::cout << got << "\n";
+    const auto want = proofs::sdr::known_parent_cache_digest(cache.path().filename().string());
+    if (!want) {
+      std::cerr << "not in the rust-fil-proofs manifest (test-size or synthetic graph)\n";
+    } else if (*want == got) {
+      std::cerr << "matches the rust-fil-proofs manifest\n";
+    } else {
+      std::cerr << "DOES NOT MATCH the rust-fil-proofs manifest (" << *want
+                << "): run again with --verify to regenerate\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int cmd_debug_labels(const std::vector<std::string>& args, const std::optional<std::string>&) {
+  po::options_description desc(
+      "sealhost debug labels: SDR labels of a small graph (to check a labelling implementation)");
+  uint64_t nodes = 0, node = 0;
+  uint32_t layers = 0, layer = 0;
+  std::string replica_hex, porep_hex, api = "V1_1_0";
+  desc.add_options()("nodes", po::value(&nodes)->required(), "graph size in nodes (>= 2)")(
+      "layers", po::value(&layers)->required(), "number of layers (>= 1)")(
+      "replica-id", po::value(&replica_hex)->required(), "32 bytes, hex")(
+      "porep-id", po::value(&porep_hex)->required(), "32 bytes, hex")(
+      "api", po::value(&api), "V1_0_0 (legacy V1 proofs) or V1_1_0 (default)")(
+      "node", po::value(&node), "node to print (with --layer; default the last node)")(
+      "layer", po::value(&layer), "1-based layer to print (default the last layer)");
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (help(args,
+           "debug labels --nodes N --layers L --replica-id HEX --porep-id HEX "
+           "[--api V1_0_0|V1_1_0] [--node I --layer J]",
+           desc, vm, pos)) {
+    return 0;
+  }
+  constexpr uint64_t kMaxNodes = uint64_t{1} << 24;
+  if (nodes < 2 || nodes > kMaxNodes) {
+    throw std::runtime_error("--nodes " + std::to_string(nodes) + ": use 2 .. " +
+                             std::to_string(kMaxNodes) + " (a debug tool labels in memory)");
+  }
+  if (layers < 1 || layers > 15) {
+    throw std::runtime_error("--layers " + std::to_string(layers) + ": use 1 .. 15");
+  }
+  if (vm.count("node") != vm.count("layer")) {
+    throw std::runtime_error("--node and --layer go together (or leave both out)");
+  }
+  if (!vm.count("layer")) {
+    layer = layers;
+    node = nodes - 1;
+  }
+  if (layer < 1 || layer > layers || node >= nodes) {
+    throw std::runtime_error("--node " + std::to_string(node) + " --layer " +
+                             std::to_string(layer) + ": outside the graph (nodes 0.." +
+                             std::to_string(nodes - 1) + ", layers 1.." + std::to_string(layers) +
+                             ")");
+  }
+  proofs::sdr::ApiVersion v;
+  if (api == "V1_0_0" || api == "1.0.0") {
+    v = proofs::sdr::ApiVersion::V1_0_0;
+  } else if (api == "V1_1_0" || api == "1.1.0") {
+    v = proofs::sdr::ApiVersion::V1_1_0;
+  } else if (api == "V1_2_0" || api == "1.2.0") {
+    v = proofs::sdr::ApiVersion::V1_2_0;
+  } else {
+    throw std::runtime_error("--api " + api + ": use V1_0_0, V1_1_0 or V1_2_0");
+  }
+  const auto replica_id = proofs::sdr::bytes32_from_hex(replica_hex, "--replica-id");
+  const auto porep_id = proofs::sdr::bytes32_from_hex(porep_hex, "--porep-id");
+  const proofs::sdr::Graph graph(nodes, porep_id, v);
+  const auto labels = proofs::sdr::label_in_memory(graph, replica_id, layers);
+  std::cout << hex(labels.label_bytes(layer, node)) << "\n";
   return 0;
 }
 

@@ -1,4 +1,5 @@
-// Commands that run proof code locally, without a daemon: `commp`, `debug poseidon`.
+// Commands that run proof code locally, without a daemon: `commp`, `debug poseidon`,
+// `debug parent-cache`, `debug labels`.
 #pragma once
 
 #include <optional>
@@ -10,5 +11,8 @@ namespace sealhost::cli {
 int cmd_commp(const std::vector<std::string>& args, const std::optional<std::string>& repo);
 int cmd_debug_poseidon(const std::vector<std::string>& args,
                        const std::optional<std::string>& repo);
+int cmd_debug_parent_cache(const std::vector<std::string>& args,
+                           const std::optional<std::string>& repo);
+int cmd_debug_labels(const std::vector<std::string>& args, const std::optional<std::string>& repo);
 
 }  // namespace sealhost::cli

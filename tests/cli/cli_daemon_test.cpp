@@ -435,4 +435,66 @@ TEST_F(CliTest, DebugPoseidonReproducesNeptuneVectors) {
   EXPECT_NE(wrong_count.err.find("exactly 2"), std::string::npos) << wrong_count.err;
 }
 
+TEST_F(CliTest, DebugParentCacheMatchesTheRustManifest) {
+  std::ifstream in(std::string(SEALHOST_TEST_VECTORS) + "/sdr.json");
+  const auto vectors = nlohmann::json::parse(in)["vectors"];
+  int checked = 0;
+  for (const auto& v : vectors) {
+    const std::string id = v["id"];
+    if (id.rfind("sdr.parent_cache.", 0) != 0) continue;
+    const std::string proof = v["input"]["registered_proof"];
+    auto r = sealhost({"debug", "parent-cache", "--proof", proof, "--digest", "--dir",
+                       (dir_ / "parents").string()},
+                      dir_);
+    ASSERT_EQ(r.code, 0) << id << ": " << r.err;
+    const std::string file = v["expected"]["cache_file_id"].get<std::string>() + ".cache";
+    const std::string digest = v["expected"]["sha256_of_cache"];
+    EXPECT_EQ(r.out, (dir_ / "parents" / file).string() + "\n" + digest + "\n") << id;
+    EXPECT_NE(r.err.find("matches"), std::string::npos) << id << ": " << r.err;
+    ++checked;
+  }
+  EXPECT_GE(checked, 3) << "expected the 2 KiB and 8 MiB manifest vectors";
+  auto bad = sealhost({"debug", "parent-cache", "--proof", "StackedDrg3KiBV1"}, dir_);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("StackedDrg2KiBV1_1"), std::string::npos)
+      << "lists valid names: " << bad.err;
+}
+
+TEST_F(CliTest, DebugLabelsReproducesTheRustLabels) {
+  std::ifstream in(std::string(SEALHOST_TEST_VECTORS) + "/sdr.json");
+  const auto vectors = nlohmann::json::parse(in)["vectors"];
+  int checked = 0;
+  for (const auto& v : vectors) {
+    const std::string id = v["id"];
+    if (id.rfind("sdr.labels.", 0) != 0) continue;
+    const auto& i = v["input"];
+    const std::string api = i["api_version"].get<std::string>().substr(0, 6);
+    auto r = sealhost({"debug", "labels", "--nodes", std::to_string(i["nodes"].get<int>()),
+                       "--layers", std::to_string(i["layers"].get<int>()), "--replica-id",
+                       i["replica_id_hex"], "--porep-id", i["porep_id_hex"], "--api", api},
+                      dir_);
+    ASSERT_EQ(r.code, 0) << id << ": " << r.err;
+    EXPECT_EQ(r.out, v["expected"]["last_layer_last_label_hex"].get<std::string>() + "\n") << id;
+    ++checked;
+  }
+  EXPECT_GE(checked, 2);
+  // One node of one layer: node 63 of layer 2 of the 2 KiB end-to-end vector.
+  auto one = sealhost({"debug", "labels", "--nodes", "64", "--layers", "2", "--replica-id",
+                       "3e75e87332cd5d60132c1f9f9a8362e2e4cf190b46f4fd636fd8864b842d170b",
+                       "--porep-id", "05" + std::string(62, '0'), "--node", "0", "--layer", "1"},
+                      dir_);
+  ASSERT_EQ(one.code, 0) << one.err;
+  EXPECT_EQ(one.out, "a7cc1fe75634063bb01dba191aeb0256505eb56d24b67027b44989c8c0d2680e\n");
+  auto bad = sealhost({"debug", "labels", "--nodes", "64", "--layers", "2", "--replica-id", "xyz",
+                       "--porep-id", std::string(64, '0')},
+                      dir_);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("--replica-id"), std::string::npos) << bad.err;
+  auto half = sealhost({"debug", "labels", "--nodes", "64", "--layers", "2", "--replica-id",
+                        std::string(64, '0'), "--porep-id", std::string(64, '0'), "--node", "3"},
+                       dir_);
+  EXPECT_NE(half.code, 0);
+  EXPECT_NE(half.err.find("--layer"), std::string::npos) << half.err;
+}
+
 }  // namespace

@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "proofs/pc2/aux_files.hpp"
+
 namespace sealhost::proofs::post {
 namespace {
 
@@ -144,21 +146,6 @@ bool operator==(const SectorProof& a, const SectorProof& b) {
   return true;
 }
 
-std::pair<Node, Node> read_p_aux(const std::filesystem::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw PoStError("p_aux " + path.string() + ": cannot open (is the cache dir complete?)");
-  char buf[65];
-  f.read(buf, sizeof buf);
-  if (f.gcount() != 64) {
-    throw PoStError("p_aux " + path.string() + ": " + std::to_string(f.gcount()) +
-                    " bytes, expected 64 (comm_c || comm_r_last); the file is damaged");
-  }
-  std::pair<Node, Node> out;
-  std::memcpy(out.first.data(), buf, 32);
-  std::memcpy(out.second.data(), buf + 32, 32);
-  return out;
-}
-
 Node comm_r_of(const Node& comm_c, const Node& comm_r_last) {
   return merkle::hash_children(merkle::NodeHash::kPoseidon, {comm_c, comm_r_last});
 }
@@ -181,9 +168,9 @@ std::variant<SectorVanillaProof, Fault> prove_sector(const PoStConfig& config,
   try {
     Node comm_c{}, comm_r_last{};
     if (!replica.comm_c || !replica.comm_r_last) {
-      const auto p_aux = read_p_aux(replica.cache_dir / "p_aux");
-      comm_c = replica.comm_c.value_or(p_aux.first);
-      comm_r_last = replica.comm_r_last.value_or(p_aux.second);
+      const auto p_aux = pc2::read_p_aux(replica.cache_dir);
+      comm_c = replica.comm_c.value_or(p_aux.comm_c);
+      comm_r_last = replica.comm_r_last.value_or(p_aux.comm_r_last);
     } else {
       comm_c = *replica.comm_c;
       comm_r_last = *replica.comm_r_last;
@@ -192,8 +179,12 @@ std::variant<SectorVanillaProof, Fault> prove_sector(const PoStConfig& config,
       return fault("comm_r " + hex(replica.comm_r) +
                    " != Poseidon(comm_c, comm_r_last); p_aux or the sector's comm_r is wrong");
     }
-    const size_t rows_to_discard = replica.rows_to_discard.value_or(
-        merkle::default_rows_to_discard(shape.base_leaves, shape.base_arity));
+    size_t rows_to_discard = merkle::default_rows_to_discard(shape.base_leaves, shape.base_arity);
+    if (replica.rows_to_discard) {
+      rows_to_discard = *replica.rows_to_discard;
+    } else if (std::filesystem::exists(replica.cache_dir / pc2::kTAuxFileName)) {
+      rows_to_discard = pc2::read_t_aux(replica.cache_dir).tree_r_last.rows_to_discard;
+    }
     auto leaves = merkle::file_leaf_reader(replica.replica_path, 0, shape.total_leaves());
     const auto tree = merkle::CompoundTreeReader::open(
         replica.cache_dir, merkle::TreeId::kTreeRLast, shape, {rows_to_discard}, leaves);

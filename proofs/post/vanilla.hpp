@@ -86,12 +86,13 @@ struct PublicSector {
 struct ReplicaInfo {
   uint64_t sector_id = 0;
   Node comm_r{};
-  // nullopt: read both from <cache_dir>/p_aux (comm_c || comm_r_last).
+  // nullopt: read both from <cache_dir>/p_aux (comm_c || comm_r_last, proofs/pc2 format).
   std::optional<Node> comm_c;
   std::optional<Node> comm_r_last;
   std::filesystem::path cache_dir;     // holds the tree-r-last store file(s)
   std::filesystem::path replica_path;  // the sealed sector file
-  // Rows discarded when the TreeRLast store was written; nullopt: the rust-fil-proofs default
+  // Rows discarded when the TreeRLast store was written; nullopt: tree_r_last's rows_to_discard
+  // from <cache_dir>/t_aux when that file exists (as rust-fil-proofs does), else the default
   // for the sector size (2, capped; sdr.md §1).
   std::optional<size_t> rows_to_discard;
 };
@@ -121,9 +122,6 @@ struct Verdict {
   static Verdict ok() { return {true, {}}; }
   static Verdict fail(std::string why) { return {false, std::move(why)}; }
 };
-
-// comm_c || comm_r_last from a p_aux file (64 bytes). Throws PoStError naming the file.
-std::pair<Node, Node> read_p_aux(const std::filesystem::path& p_aux_path);
 
 // Poseidon_2(comm_c, comm_r_last) (arity-2 MerkleTree tag). Throws merkle::MerkleError for
 // non-canonical inputs.

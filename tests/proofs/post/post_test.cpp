@@ -9,6 +9,7 @@
 #include <random>
 
 #include "proofs/cid/cid.hpp"
+#include "proofs/pc2/aux_files.hpp"
 #include "proofs/post/codec.hpp"
 #include "proofs/post/vanilla.hpp"
 
@@ -336,9 +337,9 @@ TEST_F(PostTest, OtherFaults) {
   EXPECT_NE(r.faults[0].reason.find("p_aux"), std::string::npos);
   // Commitments given explicitly do not need p_aux.
   auto explicit_info = a.info;
-  const auto paux = read_p_aux(a.info.cache_dir / "p_aux");
-  explicit_info.comm_c = paux.first;
-  explicit_info.comm_r_last = paux.second;
+  const auto paux = pc2::read_p_aux(a.info.cache_dir);
+  explicit_info.comm_c = paux.comm_c;
+  explicit_info.comm_r_last = paux.comm_r_last;
   fs::remove(a.info.cache_dir / "p_aux");
   r = prove_window(config, rnd, std::span(&explicit_info, 1));
   EXPECT_TRUE(r.faults.empty());

@@ -78,14 +78,11 @@ inline void compress_k(sha256::State* s, const uint8_t* const* blocks, size_t of
   }
 }
 
-// Hashes K nodes (K independent streams sharing the layout): headers[k] is the 64-byte header,
-// slots[k] the gathered slot; the labels go to out[k].
+// The part of K labels after the header block: `s` holds the states after the header (see
+// header_state), slots[k] the gathered parents; the labels go to out[k].
 template <int K>
-inline void hash_nodes(const uint8_t* const* headers, const uint8_t* const* slots, bool first_layer,
-                       uint8_t* const* out) {
-  sha256::State s[K];
-  for (int k = 0; k < K; ++k) s[k] = sha256::kInitialState;
-  compress_k<K>(s, headers, 0, 1);
+inline void hash_body(sha256::State* s, const uint8_t* const* slots, bool first_layer,
+                      uint8_t* const* out) {
   if (first_layer) {
     for (int r = 0; r < 6; ++r) compress_k<K>(s, slots, 0, 3);
   } else {
@@ -97,13 +94,38 @@ inline void hash_nodes(const uint8_t* const* headers, const uint8_t* const* slot
   for (int k = 0; k < K; ++k) store_label(s[k], out[k]);
 }
 
-// Hashes `count` streams, four, two or one at a time.
-inline void hash_nodes_any(size_t count, const uint8_t* const* headers, const uint8_t* const* slots,
-                           bool first_layer, uint8_t* const* out) {
+// The state after the header block. The header does not depend on any label, so the producer
+// thread computes it ahead and the hashing thread's chain is 19 compressions per node, not 20.
+inline sha256::State header_state(const uint8_t* header) {
+  sha256::State s = sha256::kInitialState;
+  sha256::compress(s, header, 1);
+  return s;
+}
+
+// Hashes K whole nodes (K independent streams sharing the layout).
+template <int K>
+inline void hash_nodes(const uint8_t* const* headers, const uint8_t* const* slots, bool first_layer,
+                       uint8_t* const* out) {
+  sha256::State s[K];
+  for (int k = 0; k < K; ++k) s[k] = sha256::kInitialState;
+  compress_k<K>(s, headers, 0, 1);
+  hash_body<K>(s, slots, first_layer, out);
+}
+
+// How many streams to interleave per call for batches (2 or 4): compress_x4 is not faster than
+// compress_x2 on every CPU (on AMD Zen it is slower), so this is measured once per process.
+int best_stream_width();
+
+// Hashes the bodies of `count` nodes from their header states, `width` streams at a time where
+// possible (then 2, then 1).
+inline void hash_bodies_any(size_t count, int width, sha256::State* s, const uint8_t* const* slots,
+                            bool first_layer, uint8_t* const* out) {
   size_t i = 0;
-  for (; i + 4 <= count; i += 4) hash_nodes<4>(headers + i, slots + i, first_layer, out + i);
-  for (; i + 2 <= count; i += 2) hash_nodes<2>(headers + i, slots + i, first_layer, out + i);
-  for (; i < count; ++i) hash_nodes<1>(headers + i, slots + i, first_layer, out + i);
+  if (width >= 4) {
+    for (; i + 4 <= count; i += 4) hash_body<4>(s + i, slots + i, first_layer, out + i);
+  }
+  for (; i + 2 <= count; i += 2) hash_body<2>(s + i, slots + i, first_layer, out + i);
+  for (; i < count; ++i) hash_body<1>(s + i, slots + i, first_layer, out + i);
 }
 
 }  // namespace sealhost::proofs::sdr::detail

@@ -4,11 +4,13 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -232,6 +234,15 @@ struct Sector {
   alignas(64) uint8_t header[64];
 };
 
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+constexpr uint64_t kConsumerPrefetch = 4;
+constexpr uint64_t kGatherPrefetch = 16;
+
 inline void spin_wait(unsigned& spins) {
   if (++spins < 256) {
     SDR_CPU_RELAX();
@@ -266,6 +277,8 @@ class Pc1Engine {
   uint8_t* slot(uint64_t v, size_t s) const {
     return ring_.data() + ((v & (slots_ - 1)) * n_ + s) * kSlotBytes;
   }
+  // The header states of node v's sectors (n_ consecutive entries).
+  sha256::State* state(uint64_t v) { return states_.data() + (v & (slots_ - 1)) * n_; }
 
   const Pc1Request& req_;
   uint32_t layers_;
@@ -278,6 +291,8 @@ class Pc1Engine {
   std::vector<uint8_t> ring_storage_;
   std::span<uint8_t> ring_;
   std::vector<uint8_t> masks_;
+  std::vector<sha256::State> states_;
+  int width_ = 2;
 
   alignas(64) std::atomic<uint64_t> produced_{0};
   alignas(64) std::atomic<uint64_t> consumed_{0};
@@ -285,6 +300,10 @@ class Pc1Engine {
 
   std::thread writer_;
   std::exception_ptr writer_error_;
+
+ public:
+  Pc1Stats stats_;
+  std::atomic<double> producer_cpu_{0};
 };
 
 void Pc1Engine::prepare_sectors() {
@@ -373,13 +392,20 @@ void Pc1Engine::after_node(uint32_t layer, uint64_t v) {
 
 void Pc1Engine::label_layer_inline(uint32_t layer) {
   const bool first = layer == 1;
-  std::vector<const uint8_t*> headers(n_), slots(n_);
+  std::vector<const uint8_t*> slots(n_);
   std::vector<uint8_t*> out(n_);
-  for (size_t s = 0; s < n_; ++s) {
-    headers[s] = sectors_[s].header;
-    slots[s] = slot(0, s);
-  }
+  std::vector<sha256::State> states(n_);
+  for (size_t s = 0; s < n_; ++s) slots[s] = slot(0, s);
   for (uint64_t v = 1; v < nodes_; ++v) {
+    if (!first && v + kGatherPrefetch < nodes_) {
+      const uint32_t* pf = req_.parent_cache->parents(v + kGatherPrefetch);
+      for (size_t s = 0; s < n_; ++s) {
+        const uint8_t* prev = sectors_[s].prev->data();
+        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+          __builtin_prefetch(prev + uint64_t{pf[i]} * 32);
+        }
+      }
+    }
     const uint32_t* p = req_.parent_cache->parents(v);
     for (size_t s = 0; s < n_; ++s) {
       Sector& sec = sectors_[s];
@@ -396,9 +422,10 @@ void Pc1Engine::label_layer_inline(uint32_t layer) {
       }
       std::memcpy(sl + kLastBlockOffset, sl + (first ? 0 : 8 * 32), 32);
       detail::set_header_node(sec.header, v);
+      states[s] = detail::header_state(sec.header);
       out[s] = sec.cur->data() + v * 32;
     }
-    detail::hash_nodes_any(n_, headers.data(), slots.data(), first, out.data());
+    detail::hash_bodies_any(n_, width_, states.data(), slots.data(), first, out.data());
     after_node(layer, v);
   }
 }
@@ -408,7 +435,6 @@ void Pc1Engine::label_layer_inline(uint32_t layer) {
 void Pc1Engine::produce(uint32_t layer) {
   const bool first = layer == 1;
   const ParentCache& cache = *req_.parent_cache;
-  constexpr uint64_t kPrefetch = 16;
   uint64_t done = consumed_.load(std::memory_order_acquire);
   for (uint64_t v = 1; v < nodes_; ++v) {
     unsigned spins = 0;
@@ -417,8 +443,8 @@ void Pc1Engine::produce(uint32_t layer) {
       spin_wait(spins);
       done = consumed_.load(std::memory_order_acquire);
     }
-    if (!first && v + kPrefetch < nodes_) {
-      const uint32_t* pf = cache.parents(v + kPrefetch);
+    if (!first && v + kGatherPrefetch < nodes_) {
+      const uint32_t* pf = cache.parents(v + kGatherPrefetch);
       for (size_t s = 0; s < n_; ++s) {
         const uint8_t* prev = sectors_[s].prev->data();
         for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
@@ -448,6 +474,11 @@ void Pc1Engine::produce(uint32_t layer) {
         std::memcpy(sl + kLastBlockOffset, sl + 8 * 32, 32);
       }
     }
+    sha256::State* st = state(v);
+    for (size_t s = 0; s < n_; ++s) {
+      detail::set_header_node(sectors_[s].header, v);
+      st[s] = detail::header_state(sectors_[s].header);
+    }
     masks_[v & (slots_ - 1)] = mask;
     produced_.store(v + 1, std::memory_order_release);
   }
@@ -458,21 +489,39 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
   produced_.store(1, std::memory_order_relaxed);
   consumed_.store(1, std::memory_order_release);
   stop_.store(false, std::memory_order_relaxed);
-  std::thread producer([this, layer] { produce(layer); });
+  std::thread producer([this, layer] {
+    const double t0 = thread_cpu_seconds();
+    produce(layer);
+    producer_cpu_.store(producer_cpu_.load() + thread_cpu_seconds() - t0);
+  });
   auto stop_producer = [&] {
     stop_.store(true, std::memory_order_relaxed);
     producer.join();
   };
   try {
-    std::vector<const uint8_t*> headers(n_), slots(n_);
+    std::vector<const uint8_t*> slots(n_);
     std::vector<uint8_t*> out(n_);
-    for (size_t s = 0; s < n_; ++s) headers[s] = sectors_[s].header;
     uint64_t avail = 1;
     for (uint64_t v = 1; v < nodes_; ++v) {
       unsigned spins = 0;
-      while (avail <= v) {
+      if (avail <= v) {
         avail = produced_.load(std::memory_order_acquire);
-        if (avail <= v) spin_wait(spins);
+        if (avail <= v) ++stats_.hasher_stalls;
+        while (avail <= v) {
+          spin_wait(spins);
+          avail = produced_.load(std::memory_order_acquire);
+        }
+      }
+      // The producer wrote these lines on another core: pull them in ahead of the SHA chain
+      // (the header state is the chain's first input).
+      if (v + kConsumerPrefetch < avail) {
+        const uint64_t ahead = v + kConsumerPrefetch;
+        __builtin_prefetch(state(ahead));
+        __builtin_prefetch(&masks_[ahead & (slots_ - 1)]);
+        for (size_t s = 0; s < n_; ++s) {
+          const uint8_t* sl = slot(ahead, s);
+          for (size_t off = 0; off < kSlotBytes; off += 64) __builtin_prefetch(sl + off);
+        }
       }
       const uint8_t mask = masks_[v & (slots_ - 1)];
       const uint32_t* p = mask != 0 ? req_.parent_cache->parents(v) : nullptr;
@@ -486,11 +535,10 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
           }
         }
         if (first) std::memcpy(sl + kLastBlockOffset, sl, 32);
-        detail::set_header_node(sec.header, v);
         slots[s] = sl;
         out[s] = sec.cur->data() + v * 32;
       }
-      detail::hash_nodes_any(n_, headers.data(), slots.data(), first, out.data());
+      detail::hash_bodies_any(n_, width_, state(v), slots.data(), first, out.data());
       consumed_.store(v + 1, std::memory_order_release);
       after_node(layer, v);
     }
@@ -510,11 +558,19 @@ void Pc1Engine::label_layer(uint32_t layer) {
     detail::node0_label(sec.replica_id, layer, sec.cur->data());
     detail::init_header(sec.header, sec.replica_id, layer);
   }
-  if (req_.threads <= 1) {
-    label_layer_inline(layer);
-  } else {
-    label_layer_pipelined(layer);
+  const double t0 = thread_cpu_seconds();
+  try {
+    if (req_.threads <= 1) {
+      label_layer_inline(layer);
+    } else {
+      label_layer_pipelined(layer);
+    }
+  } catch (...) {
+    stats_.hasher_cpu_seconds += thread_cpu_seconds() - t0;
+    throw;
   }
+  stats_.hasher_cpu_seconds += thread_cpu_seconds() - t0;
+  ++stats_.layers_computed;
   if (req_.progress) req_.progress(Pc1Progress{layer, layers_, nodes_, nodes_});
 }
 
@@ -568,6 +624,9 @@ std::vector<Pc1SectorResult> Pc1Engine::run() {
   }
   for (uint64_t i = 0; i < slots_ * n_; ++i) detail::init_slot_tail(ring_.data() + i * kSlotBytes);
   masks_.assign(slots_, 0);
+  states_.assign(slots_ * n_, sha256::kInitialState);
+  width_ = detail::best_stream_width();
+  stats_.stream_width = width_;
 
   try {
     for (uint32_t l = start; l <= layers_; ++l) {
@@ -592,6 +651,38 @@ std::vector<Pc1SectorResult> Pc1Engine::run() {
 }
 
 }  // namespace
+
+namespace detail {
+
+int best_stream_width() {
+  static const int kWidth = [] {
+    if (!sha256::sha_ni_supported()) return 2;
+    alignas(64) static uint8_t blocks[64 * 256] = {};
+    sha256::State s[4] = {sha256::kInitialState, sha256::kInitialState, sha256::kInitialState,
+                          sha256::kInitialState};
+    auto thread_seconds = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+    };
+    // Best of several short runs, per compression, in thread CPU time (robust to preemption).
+    double x2 = 1e9, x4 = 1e9;
+    for (int rep = 0; rep < 5; ++rep) {
+      double t0 = thread_seconds();
+      for (int i = 0; i < 4; ++i) sha256::compress_x2(s[0], blocks, s[1], blocks, 256);
+      x2 = std::min(x2, (thread_seconds() - t0) / (4 * 2 * 256));
+      t0 = thread_seconds();
+      for (int i = 0; i < 2; ++i) {
+        sha256::compress_x4({&s[0], &s[1], &s[2], &s[3]}, {blocks, blocks, blocks, blocks}, 256);
+      }
+      x4 = std::min(x4, (thread_seconds() - t0) / (2 * 4 * 256));
+    }
+    return x4 < 0.95 * x2 ? 4 : 2;
+  }();
+  return kWidth;
+}
+
+}  // namespace detail
 
 Bytes32 LayerLabels::label_bytes(uint32_t layer, uint64_t node) const {
   Bytes32 out{};
@@ -663,7 +754,22 @@ std::vector<Pc1SectorResult> run_pc1(const Pc1Request& request) {
                    " layers)");
   }
   Pc1Engine engine(request, layers);
-  return engine.run();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto fill_stats = [&] {
+    if (request.stats == nullptr) return;
+    *request.stats = engine.stats_;
+    request.stats->producer_cpu_seconds = engine.producer_cpu_.load();
+    request.stats->wall_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  try {
+    auto results = engine.run();
+    fill_stats();
+    return results;
+  } catch (...) {
+    fill_stats();
+    throw;
+  }
 }
 
 }  // namespace sealhost::proofs::sdr

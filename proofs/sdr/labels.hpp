@@ -57,6 +57,16 @@ struct Pc1Progress {
   uint64_t nodes_total = 0;  // nodes per layer
 };
 
+// Where the time of a run_pc1 call went (for benchmarks and logs).
+struct Pc1Stats {
+  double wall_seconds = 0;
+  double hasher_cpu_seconds = 0;    // the thread running the SHA chains
+  double producer_cpu_seconds = 0;  // the parent-gathering thread (0 with threads = 1)
+  uint64_t hasher_stalls = 0;       // nodes the hasher had to wait for the producer
+  uint32_t layers_computed = 0;
+  int stream_width = 0;  // streams interleaved per SHA call in batch mode (2 or 4)
+};
+
 struct Pc1Request {
   // The proof being sealed (layers; nodes must match the cache).
   const SealProof* proof = nullptr;
@@ -77,6 +87,8 @@ struct Pc1Request {
   std::function<bool()> cancelled;
   // Free bytes available at a path; default: statvfs (f_bavail * f_frsize).
   std::function<uint64_t(const std::filesystem::path&)> free_space;
+  // When set, filled in before run_pc1 returns (also when it throws).
+  Pc1Stats* stats = nullptr;
 };
 
 struct Pc1SectorResult {

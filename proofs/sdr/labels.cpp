@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -656,6 +657,10 @@ namespace detail {
 
 int best_stream_width() {
   static const int kWidth = [] {
+    if (const char* forced = std::getenv("SEALHOST_SDR_STREAM_WIDTH")) {
+      if (std::strcmp(forced, "2") == 0) return 2;
+      if (std::strcmp(forced, "4") == 0) return 4;
+    }
     if (!sha256::sha_ni_supported()) return 2;
     alignas(64) static uint8_t blocks[64 * 256] = {};
     sha256::State s[4] = {sha256::kInitialState, sha256::kInitialState, sha256::kInitialState,

@@ -131,8 +131,15 @@ TEST_F(Pc1Test, BatchEqualsSingle) {
         dirs.push_back(tmp_.path() / ("b" + std::to_string(n) + "-" + std::to_string(threads) +
                                       "-" + std::to_string(i)));
       }
-      const auto res = run_pc1(request(proof, pc, rids, dirs, threads, 11));
+      Pc1Stats stats;
+      auto req = request(proof, pc, rids, dirs, threads, 11);
+      req.stats = &stats;
+      const auto res = run_pc1(req);
       ASSERT_EQ(res.size(), n);
+      if (const char* forced = std::getenv("SEALHOST_SDR_STREAM_WIDTH")) {
+        EXPECT_EQ(stats.stream_width, std::atoi(forced));
+      }
+      EXPECT_EQ(stats.layers_computed, 11u);
       for (size_t i = 0; i < n; ++i) {
         const auto single = label_in_memory(pc, rids[i], 11);
         expect_layers_equal(dirs[i], single);

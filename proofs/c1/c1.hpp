@@ -1,0 +1,126 @@
+// Commit1: vanilla PoRep proofs of Stacked DRG (V1_1 and Synthetic PoRep) and their verifier,
+// following rust-fil-proofs prove_layers_generate / Proof::verify (challenges-post.md §2, §5).
+//
+// For every challenge x (1 <= x < nodes) the proof holds the TreeD path of the unsealed node, the
+// column of x (its L labels) and the columns of its 6 DRG and 8 expander parents with TreeC
+// paths, the TreeRLast path of the replica node, one labelling proof per layer (the 37 parent
+// labels hashed into the label) and the encoding proof (the last layer's labelling proof).
+//
+// The prover reads the PC1/PC2 cache directory (layer files, sc-02-data-tree-d.dat, tree-c and
+// tree-r-last stores, t_aux for rows_to_discard) and the sealed file; it reads only the nodes the
+// challenges touch. Synthetic PoRep proofs are proven from the layers too (the synthetic proofs
+// file is an upstream cache of the same proofs); the challenges are the selected synthetic ones.
+// Legacy V1 (ApiVersion 1.0.0) and NI-PoRep are not supported.
+//
+// Threading: all functions are re-entrant; nothing is shared between calls.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "proofs/challenges/challenges.hpp"
+#include "proofs/merkle/merkle.hpp"
+#include "proofs/sdr/graph.hpp"
+
+namespace sealhost::proofs::c1 {
+
+using challenges::Bytes32;
+using merkle::InclusionProof;
+using merkle::Node;
+
+inline constexpr size_t kLabelParents = 37;  // parent labels per label preimage
+
+// Bad input to the prover, missing/corrupt files, or a proof that fails its own check.
+class C1Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ColumnProof {
+  uint64_t index = 0;
+  std::vector<Node> rows;          // labels of layers 1..L at `index`
+  InclusionProof inclusion_proof;  // TreeC path; leaf = Poseidon_L(rows)
+};
+
+struct LabelingProof {
+  uint32_t layer_index = 0;  // 1..L
+  uint64_t node = 0;
+  std::vector<Node> parents;  // the 37 chunks hashed after the 64-byte header
+};
+
+struct ChallengeProof {
+  InclusionProof comm_d_proof;
+  ColumnProof c_x;
+  std::vector<ColumnProof> drg_parents;  // 6
+  std::vector<ColumnProof> exp_parents;  // 8
+  InclusionProof comm_r_last_proof;
+  std::vector<LabelingProof> labeling_proofs;  // layers 1..L
+  LabelingProof encoding_proof;                // = labeling proof of layer L
+};
+
+// How a sector's PoRep is challenged.
+struct PoRepParams {
+  uint64_t sector_bytes = 0;
+  uint32_t layers = 0;
+  uint32_t partitions = 0;
+  uint32_t challenges_per_partition = 0;
+  bool synthetic = false;
+
+  uint64_t nodes() const { return sector_bytes / 32; }
+  // From a registered seal proof (V1_1 or Synthetic; V1 legacy is refused with C1Error).
+  static PoRepParams for_seal_proof(const sdr::SealProof& proof);
+  // Test sizes and explicit setups: the size table of proofs/challenges, interactive.
+  static PoRepParams for_sector(uint64_t sector_bytes);
+};
+
+struct PublicInputs {
+  Node replica_id{};
+  Node comm_d{};
+  Node comm_r{};
+  Bytes32 seed{};  // interactive randomness, as given by the chain
+};
+
+// Commit1 output (SealCommitPhase1Output without the ffi wrapping).
+struct C1Output {
+  PublicInputs inputs;
+  std::vector<std::vector<ChallengeProof>> partitions;
+};
+
+struct ProverFiles {
+  std::filesystem::path cache_dir;     // sc-02-data-layer-*, tree-d, tree-c, tree-r-last, t_aux
+  std::filesystem::path replica_path;  // sealed file
+};
+
+// The challenges of every partition (interactive §1 or synthetic §3.2).
+std::vector<std::vector<uint64_t>> porep_challenges(const PoRepParams& params,
+                                                    const PublicInputs& inputs);
+
+// label(replica_id, layer, node, parents) = SHA254(replica_id || u32_be(layer) || u64_be(node) ||
+// 20 zero bytes || parents...).
+Node label_of(const Node& replica_id, uint32_t layer, uint64_t node,
+              const std::vector<Node>& parents);
+
+// Proves every challenge. Checks the stores against comm_d / comm_r first and every proof before
+// returning it; throws C1Error naming the file or the failed check.
+C1Output prove_commit1(const PoRepParams& params, const sdr::Graph& graph,
+                       const PublicInputs& inputs, const ProverFiles& files);
+
+struct Verdict {
+  bool valid = false;
+  std::string reason;
+  explicit operator bool() const { return valid; }
+};
+
+// Proof::verify for challenge x, plus one check upstream's vanilla verifier leaves to the
+// circuit: the labelling proofs' parent labels must be the parents' column rows.
+Verdict verify_challenge(const PoRepParams& params, const sdr::Graph& graph,
+                         const PublicInputs& inputs, uint64_t challenge,
+                         const ChallengeProof& proof);
+
+// All partitions: the challenges are re-derived from the public inputs.
+Verdict verify_commit1(const PoRepParams& params, const sdr::Graph& graph, const C1Output& output);
+
+}  // namespace sealhost::proofs::c1

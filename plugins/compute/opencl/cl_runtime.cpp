@@ -265,6 +265,8 @@ DeviceRuntime::DeviceRuntime(const DeviceChoice& choice) : device_(choice.device
   global_memory_ = device_value<cl_ulong>(device_, CL_DEVICE_GLOBAL_MEM_SIZE, "global memory");
   max_allocation_ = device_value<cl_ulong>(device_, CL_DEVICE_MAX_MEM_ALLOC_SIZE, "max alloc");
   max_work_group_ = device_value<size_t>(device_, CL_DEVICE_MAX_WORK_GROUP_SIZE, "work group");
+  is_cpu_ = (device_value<cl_device_type>(device_, CL_DEVICE_TYPE, "CL_DEVICE_TYPE") &
+             CL_DEVICE_TYPE_CPU) != 0;
 }
 
 Program DeviceRuntime::build(std::string_view source, const std::string& options,

@@ -99,6 +99,8 @@ class DeviceRuntime {
   uint64_t global_memory() const { return global_memory_; }
   uint64_t max_allocation() const { return max_allocation_; }
   size_t max_work_group() const { return max_work_group_; }
+  // A CPU device (POCL, Intel CPU runtime) rather than a GPU or accelerator.
+  bool is_cpu() const { return is_cpu_; }
 
   // The Poseidon program for `arity` (kernel "poseidon_hash") and its constants buffer, built and
   // uploaded on first use. Throws sdk::Error naming the arity and the build log on failure.
@@ -121,6 +123,7 @@ class DeviceRuntime {
   uint64_t global_memory_ = 0;
   uint64_t max_allocation_ = 0;
   size_t max_work_group_ = 0;
+  bool is_cpu_ = false;
 
   struct PoseidonSlot {
     std::once_flag once;

@@ -179,7 +179,10 @@ OpenClCompute::OpenClCompute(const sdk::Context& ctx)
 OpenClCompute::OpenClCompute(const OpenClOptions& options, sdk::Logger log)
     : log_(std::move(log)),
       runtime_(&DeviceRuntime::get(select_device(options.platform, options.device))),
-      batch_size_(std::max<size_t>(1, options.batch_size)),
+      batch_size_(options.batch_size ? options.batch_size
+                                     : std::max<uint32_t>(1, runtime_->compute_units()) *
+                                           (runtime_->is_cpu() ? kCpuHashesPerComputeUnit
+                                                               : kGpuHashesPerComputeUnit)),
       memory_limit_(options.memory_limit ? options.memory_limit : runtime_->global_memory() / 2),
       local_size_(options.local_size) {
   if (options.memory_limit != 0 && options.memory_limit < kMinMemoryLimit) {

@@ -11,11 +11,13 @@
 
 namespace sealhost::compute_opencl {
 
-// Hashes per kernel launch. Progress is reported and cancel polled between launches, so a launch
-// must stay short on the slowest device we support: 8192 arity-8 hashes take ~0.3 s on POCL over
-// two EPYC cores (the README's figures) and a few ms on a GPU. GPUs want more work in flight:
-// raise it there (65536 and up).
-inline constexpr int64_t kDefaultBatchSize = 8192;
+// Hashes per kernel launch when batch_size = 0 (auto), per compute unit of the device. Progress
+// is reported and cancel polled between launches, so a launch must stay short: on POCL over two
+// shared EPYC cores an arity-8 hash takes ~0.7 ms of device time (README), so 256 per compute
+// unit is ~0.2-0.4 s; a GPU needs tens of thousands of work-items in flight to be busy and
+// finishes 2048 per compute unit (160k on an 80-SM card) in milliseconds.
+inline constexpr size_t kCpuHashesPerComputeUnit = 256;
+inline constexpr size_t kGpuHashesPerComputeUnit = 2048;
 inline constexpr int64_t kMaxBatchSize = int64_t{1} << 24;
 // Work-group size when local_size = 0: a multiple of every GPU's SIMD width (32 or 64) that fits
 // the private memory of the widest Poseidon kernel on the devices we know.
@@ -31,8 +33,9 @@ inline constexpr sealhost_option_desc kOptions[] = {
                     "device on the chosen platform(s): index (0, 1, ...) or a case-insensitive "
                     "substring of its name; empty = the first GPU/accelerator, else the first "
                     "device"),
-    sdk::opt_int("batch_size", "8192", 1, kMaxBatchSize, "hashes",
-                 "hashes per kernel launch; progress and cancel are checked between launches"),
+    sdk::opt_int("batch_size", "0", 0, kMaxBatchSize, "hashes",
+                 "hashes per kernel launch; progress and cancel are checked between launches; 0 "
+                 "= 256 per compute unit on CPU devices, 2048 per compute unit on GPUs"),
     sdk::opt_size("memory_limit", "0", 0, int64_t{1} << 50,
                   "device memory one call may allocate; 0 = half of the device's global memory"),
     sdk::opt_int("local_size", "0", 0, kMaxLocalSize, "work-items",
@@ -40,9 +43,9 @@ inline constexpr sealhost_option_desc kOptions[] = {
 };
 
 struct OpenClOptions {
-  std::string platform;  // "" = any
-  std::string device;    // "" = first GPU/accelerator, else first device
-  size_t batch_size = kDefaultBatchSize;
+  std::string platform;       // "" = any
+  std::string device;         // "" = first GPU/accelerator, else first device
+  size_t batch_size = 0;      // 0 = auto (k*HashesPerComputeUnit)
   uint64_t memory_limit = 0;  // 0 = half the device's global memory
   size_t local_size = 0;      // 0 = kDefaultLocalSize, capped by each kernel's limit
 

@@ -64,8 +64,7 @@ Bytes reference_rows(uint32_t arity, const Bytes& leaves) {
   return rows;
 }
 
-OpenClOptions options(size_t batch_size = kDefaultBatchSize, uint64_t memory_limit = 0,
-                      size_t local_size = 0) {
+OpenClOptions options(size_t batch_size = 0, uint64_t memory_limit = 0, size_t local_size = 0) {
   OpenClOptions o;
   o.batch_size = batch_size;
   o.memory_limit = memory_limit;
@@ -117,6 +116,10 @@ TEST_F(OpenClComputeTest, DeviceInfoNamesTheOpenClDevice) {
   EXPECT_GE(d.compute_units, 1u);
   EXPECT_GT(d.memory_bytes, 0u);
   EXPECT_EQ(shared().memory_limit(), d.memory_bytes / 2) << "memory_limit 0 = half the device";
+  EXPECT_TRUE(shared().batch_size() == d.compute_units * kCpuHashesPerComputeUnit ||
+              shared().batch_size() == d.compute_units * kGpuHashesPerComputeUnit)
+      << "batch_size 0 = a fixed number of hashes per compute unit";
+  EXPECT_EQ(OpenClCompute(options(77)).batch_size(), 77u);
 }
 
 TEST_F(OpenClComputeTest, EveryArityAndTagEqualsTheLibraryInSmallLaunches) {
@@ -167,7 +170,7 @@ TEST_F(OpenClComputeTest, TreeRowsEqualTheLibraryAcrossLaunches) {
 }
 
 TEST_F(OpenClComputeTest, TreesLargerThanTheMemoryLimitAreBuiltInSubTrees) {
-  OpenClCompute c(options(kDefaultBatchSize, 1 << 20));  // 1 MiB: 16384 arity-2 leaves + rows
+  OpenClCompute c(options(0, 1 << 20));  // 1 MiB: 16384 arity-2 leaves + rows
   EXPECT_EQ(c.tree_chunk_leaves(2, 65536), 16384u);
   EXPECT_EQ(c.tree_chunk_leaves(2, 8192), 8192u) << "a tree that fits is built whole";
   // 32768 leaves and 4681 rows nodes are 1.2 MB; 4096 leaves and 585 nodes fit.
@@ -287,10 +290,10 @@ TEST_F(OpenClComputeTest, DeviceSelectionByIndexAndNameAndItsErrors) {
 }
 
 TEST_F(OpenClComputeTest, OptionsOutsideWhatTheDeviceTakesAreRefused) {
-  auto e = error_of([&] { OpenClCompute{options(kDefaultBatchSize, 4096)}; });
+  auto e = error_of([&] { OpenClCompute{options(0, 4096)}; });
   EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
   EXPECT_THAT(e.what(), HasSubstr("memory_limit"));
-  e = error_of([&] { OpenClCompute{options(kDefaultBatchSize, 0, kMaxLocalSize + 1)}; });
+  e = error_of([&] { OpenClCompute{options(0, 0, kMaxLocalSize + 1)}; });
   EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
   EXPECT_THAT(e.what(), HasSubstr("local_size"));
 }

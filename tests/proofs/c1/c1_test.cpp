@@ -3,6 +3,7 @@
 // 2KiB vectors (tests/vectors/challenges.json "post.e2e.2kib"). Prove -> verify, tampering with
 // every part of a challenge proof, and prover-side errors.
 #include "proofs/c1/c1.hpp"
+#include "proofs/c1/c1_json.hpp"
 
 #include <gtest/gtest.h>
 
@@ -233,6 +234,51 @@ TEST_F(C1Test, ProverErrors) {
   EXPECT_THROW(prove_commit1(params, graph, s.inputs, s.files), C1Error);
   fs::remove(s.files.cache_dir / "sc-02-data-tree-c.dat");
   EXPECT_THROW(prove_commit1(params, graph, s.inputs, s.files), C1Error);
+}
+
+TEST_F(C1Test, FfiJsonRoundTripAndShape) {
+  for (const char* name : {"StackedDrg2KiBV1_1", "StackedDrg2KiBV1_1_Feat_SyntheticPoRep"}) {
+    SCOPED_TRACE(name);
+    const auto& proof = sdr::lookup_seal_proof(name);
+    const sdr::Graph graph(proof);
+    const auto params = PoRepParams::for_seal_proof(proof);
+    const auto s = seal_spec(name);
+    const auto out = prove_commit1(params, graph, s.inputs, s.files);
+    Bytes32 ticket{};
+    for (size_t i = 0; i < 32; ++i) ticket[i] = static_cast<uint8_t>(i);
+    const auto text = c1_output_to_json(params, name, ticket, out);
+    const auto j = nlohmann::ordered_json::parse(text);
+    // serde field order and enum tagging.
+    std::vector<std::string> keys;
+    for (auto it = j.begin(); it != j.end(); ++it) keys.push_back(it.key());
+    EXPECT_EQ(keys, (std::vector<std::string>{"registered_proof", "vanilla_proofs", "comm_r",
+                                              "comm_d", "replica_id", "seed", "ticket"}));
+    EXPECT_EQ(j["registered_proof"], name);
+    const auto& p0 = j["vanilla_proofs"]["StackedDrg2KiBV1"][0][0];
+    EXPECT_TRUE(p0["replica_column_proofs"]["c_x"]["column"]["_h"].is_null());
+    EXPECT_EQ(p0["comm_d_proofs"]["data"]["Single"]["path"]["path"].size(), 6u);
+    EXPECT_EQ(p0["comm_r_last_proof"]["data"]["Single"]["path"]["path"][0]["hashes"].size(), 7u);
+    EXPECT_EQ(p0["labeling_proofs"][1]["layer_index"], 2);
+    EXPECT_EQ(j["ticket"][31], 31);
+    EXPECT_EQ(text.find(' '), std::string::npos);  // compact, like serde_json::to_vec
+
+    const auto back = c1_output_from_json(params, text);
+    EXPECT_EQ(back.registered_proof, name);
+    EXPECT_EQ(back.ticket, ticket);
+    EXPECT_EQ(c1_output_to_json(params, name, ticket, back.output), text);
+    const auto v = verify_commit1(params, graph, back.output);
+    EXPECT_TRUE(v.valid) << v.reason;
+  }
+  const auto params = PoRepParams::for_sector(2048);
+  EXPECT_THROW(c1_output_from_json(params, "{"), C1Error);
+  EXPECT_THROW(c1_output_from_json(params, "[]"), C1Error);
+  try {
+    c1_output_from_json(params, R"({"registered_proof":"StackedDrg2KiBV1_1","vanilla_proofs":{}})");
+    ADD_FAILURE() << "accepted";
+  } catch (const C1Error& e) {
+    EXPECT_NE(std::string(e.what()).find("StackedDrg2KiBV1"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(c1_output_to_json(params, "StackedDrg32GiBV1_1", Bytes32{}, C1Output{}), C1Error);
 }
 
 }  // namespace

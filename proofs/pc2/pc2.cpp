@@ -305,7 +305,13 @@ class Pc2Run {
 
   void report(const char* phase, uint64_t n) {
     done_ += n;
-    if (opt_.progress) opt_.progress({phase, done_, 2 * nodes_});
+    if (!opt_.progress) return;
+    try {
+      opt_.progress({phase, done_, 2 * nodes_});
+    } catch (const std::exception& e) {
+      throw Pc2Cancelled(std::string("pc2 aborted by the progress callback (") + e.what() +
+                         "); no outputs were written");
+    }
   }
 
   // Reads nodes [first, first+n) of layer `l` (0-based) into scratch_ and checks them.

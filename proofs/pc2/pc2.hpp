@@ -109,7 +109,8 @@ struct Pc2Options {
   // Leaves per chunk (rounded down to a power of 8, at least 8). Memory is about
   // (layers + 3) * 32 * chunk_leaves bytes.
   size_t chunk_leaves = size_t{1} << 18;
-  // Called after every chunk from the calling thread; may throw to abort (treated as an error).
+  // Called after every chunk from the calling thread; throwing aborts the run (Pc2Cancelled
+  // carrying the exception's message).
   std::function<void(const Pc2Progress&)> progress;
   // Polled between chunks; true aborts the run with Pc2Cancelled.
   std::function<bool()> cancelled;

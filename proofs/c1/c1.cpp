@@ -175,76 +175,127 @@ Node label_of(const Node& replica_id, uint32_t layer, uint64_t node,
   return out;
 }
 
-C1Output prove_commit1(const PoRepParams& params, const sdr::Graph& graph,
-                       const PublicInputs& inputs, const ProverFiles& files) {
+struct ChallengeProver::Impl {
+  PoRepParams params;
+  const sdr::Graph* graph = nullptr;
+  PublicInputs inputs;
+  std::vector<std::unique_ptr<LayerFile>> layers;
+  std::optional<merkle::CompoundTreeReader> tree_d, tree_c, tree_r;
+
+  ColumnProof column(uint64_t v) const {
+    ColumnProof c;
+    c.index = v;
+    for (const auto& f : layers) c.rows.push_back(f->node(v));
+    c.inclusion_proof = tree_c->prove(v);
+    return c;
+  }
+};
+
+ChallengeProver::ChallengeProver(const PoRepParams& params, const sdr::Graph& graph,
+                                 const PublicInputs& inputs, const ProverFiles& files)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.params = params;
+  m.graph = &graph;
+  m.inputs = inputs;
   if (graph.nodes() != params.nodes()) {
     throw C1Error("commit1: graph of " + std::to_string(graph.nodes()) + " nodes for a sector of " +
                   std::to_string(params.nodes()) + " nodes (pass the sector's graph)");
   }
   const TreeShape shape = TreeShape::for_sector(params.sector_bytes);
   const fs::path& dir = files.cache_dir;
-  std::vector<std::unique_ptr<LayerFile>> layers;
   for (uint32_t l = 1; l <= params.layers; ++l) {
-    layers.push_back(std::make_unique<LayerFile>(dir / sdr::layer_file_name(l), params.nodes()));
+    m.layers.push_back(std::make_unique<LayerFile>(dir / sdr::layer_file_name(l), params.nodes()));
   }
-  C1Output out;
-  out.inputs = inputs;
   try {
-    const auto tree_d = merkle::CompoundTreeReader::open(
+    m.tree_d = merkle::CompoundTreeReader::open(
         dir, merkle::TreeId::kTreeD, TreeShape::tree_d(params.sector_bytes), {std::nullopt});
-    if (tree_d.root() != inputs.comm_d) {
-      throw C1Error("commit1: tree-d in " + dir.string() + " has root " + hex(tree_d.root()) +
+    if (m.tree_d->root() != inputs.comm_d) {
+      throw C1Error("commit1: tree-d in " + dir.string() + " has root " + hex(m.tree_d->root()) +
                     ", not comm_d " + hex(inputs.comm_d) + " (cache dir of another sector?)");
     }
-    const auto tree_c =
-        merkle::CompoundTreeReader::open(dir, merkle::TreeId::kTreeC, shape, {std::nullopt});
+    m.tree_c = merkle::CompoundTreeReader::open(dir, merkle::TreeId::kTreeC, shape, {std::nullopt});
     size_t rows_to_discard = merkle::default_rows_to_discard(shape.base_leaves, shape.base_arity);
     if (fs::exists(dir / pc2::kTAuxFileName)) {
       rows_to_discard = pc2::read_t_aux(dir).tree_r_last.rows_to_discard;
     }
-    const auto tree_r = merkle::CompoundTreeReader::open(
+    m.tree_r = merkle::CompoundTreeReader::open(
         dir, merkle::TreeId::kTreeRLast, shape, {rows_to_discard},
         merkle::file_leaf_reader(files.replica_path, 0, shape.total_leaves()));
-    if (merkle::hash_children(merkle::NodeHash::kPoseidon, {tree_c.root(), tree_r.root()}) !=
+    if (merkle::hash_children(merkle::NodeHash::kPoseidon, {m.tree_c->root(), m.tree_r->root()}) !=
         inputs.comm_r) {
       throw C1Error("commit1: Poseidon(tree-c root, tree-r-last root) in " + dir.string() +
                     " is not comm_r " + hex(inputs.comm_r) + " (cache dir of another sector?)");
     }
-    auto column = [&](uint64_t v) {
-      ColumnProof c;
-      c.index = v;
-      for (const auto& f : layers) c.rows.push_back(f->node(v));
-      c.inclusion_proof = tree_c.prove(v);
-      return c;
-    };
-    uint32_t parents[sdr::kDegree];
-    for (const auto& partition : porep_challenges(params, inputs)) {
-      std::vector<ChallengeProof> proofs;
-      for (uint64_t x : partition) {
-        ChallengeProof p;
-        p.comm_d_proof = tree_d.prove(x);
-        p.c_x = column(x);
-        graph.parents(x, parents);
-        for (uint32_t i = 0; i < sdr::kDegree; ++i) {
-          (i < sdr::kBaseDegree ? p.drg_parents : p.exp_parents).push_back(column(parents[i]));
-        }
-        p.comm_r_last_proof = tree_r.prove(x);
-        for (uint32_t l = 1; l <= params.layers; ++l) {
-          p.labeling_proofs.push_back({l, x, label_parents(l, p.drg_parents, p.exp_parents)});
-        }
-        p.encoding_proof = p.labeling_proofs.back();
-        const auto v = verify_challenge(params, graph, inputs, x, p);
-        if (!v) {
-          throw C1Error("commit1: the proof of challenge " + std::to_string(x) +
-                        " does not verify (" + v.reason +
-                        "); the layer files, trees or sealed file are damaged");
-        }
-        proofs.push_back(std::move(p));
-      }
-      out.partitions.push_back(std::move(proofs));
-    }
   } catch (const merkle::MerkleError& e) {
     throw C1Error(std::string("commit1: ") + e.what());
+  } catch (const pc2::AuxError& e) {
+    throw C1Error(std::string("commit1: ") + e.what());
+  }
+}
+
+ChallengeProver::~ChallengeProver() = default;
+ChallengeProver::ChallengeProver(ChallengeProver&&) noexcept = default;
+
+ChallengeProof ChallengeProver::prove(uint64_t x) const {
+  const Impl& m = *impl_;
+  if (x == 0 || x >= m.params.nodes()) {
+    throw C1Error("commit1: challenge " + std::to_string(x) + " out of range [1, " +
+                  std::to_string(m.params.nodes()) + ")");
+  }
+  try {
+    ChallengeProof p;
+    p.comm_d_proof = m.tree_d->prove(x);
+    p.c_x = m.column(x);
+    uint32_t parents[sdr::kDegree];
+    m.graph->parents(x, parents);
+    for (uint32_t i = 0; i < sdr::kDegree; ++i) {
+      (i < sdr::kBaseDegree ? p.drg_parents : p.exp_parents).push_back(m.column(parents[i]));
+    }
+    p.comm_r_last_proof = m.tree_r->prove(x);
+    complete_labeling_proofs(m.params, x, p);
+    const auto v = verify_challenge(m.params, *m.graph, m.inputs, x, p);
+    if (!v) {
+      throw C1Error("commit1: the proof of challenge " + std::to_string(x) + " does not verify (" +
+                    v.reason + "); the layer files, trees or sealed file are damaged");
+    }
+    return p;
+  } catch (const merkle::MerkleError& e) {
+    throw C1Error(std::string("commit1: ") + e.what());
+  }
+}
+
+void complete_labeling_proofs(const PoRepParams& params, uint64_t x, ChallengeProof& p) {
+  if (p.drg_parents.size() != sdr::kBaseDegree || p.exp_parents.size() != sdr::kExpansionDegree) {
+    throw C1Error("commit1: challenge " + std::to_string(x) +
+                  " needs 6 DRG and 8 expander columns");
+  }
+  for (const auto* cols : {&p.drg_parents, &p.exp_parents}) {
+    for (const auto& c : *cols) {
+      if (c.rows.size() != params.layers) {
+        throw C1Error("commit1: parent column " + std::to_string(c.index) + " has " +
+                      std::to_string(c.rows.size()) + " rows, expected " +
+                      std::to_string(params.layers));
+      }
+    }
+  }
+  p.labeling_proofs.clear();
+  for (uint32_t l = 1; l <= params.layers; ++l) {
+    p.labeling_proofs.push_back({l, x, label_parents(l, p.drg_parents, p.exp_parents)});
+  }
+  p.encoding_proof = p.labeling_proofs.back();
+}
+
+C1Output prove_commit1(const PoRepParams& params, const sdr::Graph& graph,
+                       const PublicInputs& inputs, const ProverFiles& files) {
+  const ChallengeProver prover(params, graph, inputs, files);
+  C1Output out;
+  out.inputs = inputs;
+  for (const auto& partition : porep_challenges(params, inputs)) {
+    std::vector<ChallengeProof> proofs;
+    proofs.reserve(partition.size());
+    for (uint64_t x : partition) proofs.push_back(prover.prove(x));
+    out.partitions.push_back(std::move(proofs));
   }
   return out;
 }

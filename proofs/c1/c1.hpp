@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -103,8 +104,28 @@ std::vector<std::vector<uint64_t>> porep_challenges(const PoRepParams& params,
 Node label_of(const Node& replica_id, uint32_t layer, uint64_t node,
               const std::vector<Node>& parents);
 
-// Proves every challenge. Checks the stores against comm_d / comm_r first and every proof before
-// returning it; throws C1Error naming the file or the failed check.
+// Opens a sector's stores once and proves single challenges. The constructor checks the TreeD
+// root against comm_d and Poseidon(TreeC root, TreeRLast root) against comm_r (inputs.seed is
+// not used); prove() checks each proof before returning it. Throws C1Error naming the file or
+// the failed check. prove() is const and may be called from several threads.
+class ChallengeProver {
+ public:
+  ChallengeProver(const PoRepParams& params, const sdr::Graph& graph, const PublicInputs& inputs,
+                  const ProverFiles& files);
+  ~ChallengeProver();
+  ChallengeProver(ChallengeProver&&) noexcept;
+  ChallengeProof prove(uint64_t challenge) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Fills labeling_proofs and encoding_proof from the parents' columns (they hold exactly the
+// parent labels the label preimages need).
+void complete_labeling_proofs(const PoRepParams& params, uint64_t challenge, ChallengeProof& proof);
+
+// Proves every challenge of every partition with a ChallengeProver.
 C1Output prove_commit1(const PoRepParams& params, const sdr::Graph& graph,
                        const PublicInputs& inputs, const ProverFiles& files);
 

@@ -4,6 +4,7 @@
 // every part of a challenge proof, and prover-side errors.
 #include "proofs/c1/c1.hpp"
 #include "proofs/c1/c1_json.hpp"
+#include "proofs/c1/synth_proofs.hpp"
 
 #include <gtest/gtest.h>
 
@@ -279,6 +280,93 @@ TEST_F(C1Test, FfiJsonRoundTripAndShape) {
     EXPECT_NE(std::string(e.what()).find("StackedDrg2KiBV1"), std::string::npos) << e.what();
   }
   EXPECT_THROW(c1_output_to_json(params, "StackedDrg32GiBV1_1", Bytes32{}, C1Output{}), C1Error);
+}
+
+TEST(SynthProofsLayout, RecordSizesOfTheSpec) {
+  auto p2k =
+      PoRepParams::for_seal_proof(sdr::lookup_seal_proof("StackedDrg2KiBV1_1_Feat_SyntheticPoRep"));
+  EXPECT_EQ(synth_proof_record_bytes(p2k), 8984u);
+  EXPECT_EQ(synth_proofs_file_bytes(p2k), 96u + 64u * 8984u);
+  auto p32g = PoRepParams::for_seal_proof(
+      sdr::lookup_seal_proof("StackedDrg32GiBV1_1_Feat_SyntheticPoRep"));
+  EXPECT_EQ(synth_proof_record_bytes(p32g), 42744u);
+  EXPECT_EQ(synth_proofs_file_bytes(p32g), 96u + (uint64_t{1} << 18) * 42744u);
+}
+
+TEST_F(C1Test, SyntheticProofsFileWorkflow) {
+  const char* name = "StackedDrg2KiBV1_1_Feat_SyntheticPoRep";
+  const auto& proof = sdr::lookup_seal_proof(name);
+  const sdr::Graph graph(proof);
+  const auto params = PoRepParams::for_seal_proof(proof);
+  const auto s = seal_spec(name);
+  const auto direct = prove_commit1(params, graph, s.inputs, s.files);
+  const fs::path file = s.files.cache_dir / kSynthProofsFileName;
+  uint64_t last_progress = 0;
+  SynthWriteOptions opt;
+  opt.progress = [&](uint64_t done, uint64_t total) {
+    EXPECT_EQ(total, 64u);
+    last_progress = done;
+  };
+  write_synthetic_proofs(params, graph, s.inputs, s.files, file, opt);
+  EXPECT_EQ(last_progress, 64u);
+  EXPECT_EQ(fs::file_size(file), synth_proofs_file_bytes(params));
+  EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
+  // After the synthetic proofs exist, layers and TreeC are not needed any more.
+  for (uint32_t l = 1; l <= proof.layers; ++l)
+    fs::remove(s.files.cache_dir / sdr::layer_file_name(l));
+  fs::remove(s.files.cache_dir / "sc-02-data-tree-c.dat");
+  const auto from_file = read_synthetic_proofs(params, graph, s.inputs, file);
+  const auto v = verify_commit1(params, graph, from_file);
+  EXPECT_TRUE(v.valid) << v.reason;
+  // Identical to proving directly from the layers.
+  EXPECT_EQ(c1_output_to_json(params, name, Bytes32{}, from_file),
+            c1_output_to_json(params, name, Bytes32{}, direct));
+  // Other seeds select other records from the same file.
+  auto other = s.inputs;
+  other.seed[5] = 0x42;
+  EXPECT_TRUE(
+      verify_commit1(params, graph, read_synthetic_proofs(params, graph, other, file)).valid);
+
+  // Damage: with one byte changed in every record, whichever records the seed selects fail.
+  auto damaged = s.files.cache_dir / "damaged.dat";
+  fs::copy_file(file, damaged);
+  {
+    std::fstream f(damaged, std::ios::in | std::ios::out | std::ios::binary);
+    for (uint64_t rec = 0; rec < 64; ++rec) {
+      f.seekp(static_cast<std::streamoff>(96 + rec * 8984 + 200 + rec * 131));
+      const char x = 0x55;
+      f.write(&x, 1);
+    }
+  }
+  EXPECT_THROW(read_synthetic_proofs(params, graph, s.inputs, damaged), C1Error);
+  fs::resize_file(damaged, 1000);
+  EXPECT_THROW(read_synthetic_proofs(params, graph, s.inputs, damaged), C1Error);
+  auto wrong = s.inputs;
+  wrong.comm_d[0] ^= 1;
+  EXPECT_THROW(read_synthetic_proofs(params, graph, wrong, file), C1Error);
+  auto interactive = params;
+  interactive.synthetic = false;
+  EXPECT_THROW(read_synthetic_proofs(interactive, graph, s.inputs, file), C1Error);
+  EXPECT_THROW(read_synthetic_proofs(params, graph, s.inputs, s.files.cache_dir / "missing"),
+               C1Error);
+}
+
+TEST_F(C1Test, SyntheticProofsWriteCancelLeavesNothing) {
+  const char* name = "StackedDrg2KiBV1_1_Feat_SyntheticPoRep";
+  const auto& proof = sdr::lookup_seal_proof(name);
+  const auto params = PoRepParams::for_seal_proof(proof);
+  const auto s = seal_spec(name);
+  const fs::path file = s.files.cache_dir / kSynthProofsFileName;
+  SynthWriteOptions opt;
+  opt.cancelled = [] { return true; };
+  EXPECT_THROW(write_synthetic_proofs(params, sdr::Graph(proof), s.inputs, s.files, file, opt),
+               C1Error);
+  EXPECT_FALSE(fs::exists(file));
+  EXPECT_FALSE(fs::exists(file.string() + ".tmp"));
+  auto interactive = params;
+  interactive.synthetic = false;
+  EXPECT_THROW(write_synthetic_proofs(interactive, sdr::Graph(proof), s.inputs, s.files, file),
+               C1Error);
 }
 
 }  // namespace

@@ -11,6 +11,8 @@ namespace sealhost::proofs::sdr {
 namespace detail {
 // graph_avx2.cpp
 void feistel_permute4_avx2(const FeistelParams& f, uint64_t x[4]);
+void expander_parents_range_avx2(const FeistelParams& f, uint64_t first_node, uint64_t count,
+                                 uint32_t* out);
 }  // namespace detail
 
 namespace {
@@ -194,6 +196,23 @@ void Graph::expander_parents(uint64_t node, uint32_t out[kExpansionDegree]) cons
     const uint64_t p = legacy ? (x[i] & 0xffffffffu) : x[i];
     out[i] = static_cast<uint32_t>(p / kExpansionDegree);
   }
+}
+
+void Graph::parents_range(uint64_t first, uint64_t count, uint32_t* out) const {
+  for (uint64_t i = 0; i < count; ++i) base_parents(first + i, out + i * kDegree);
+#ifndef SEALHOST_SDR_NO_AVX2
+  if (use_avx2()) {
+    const detail::FeistelParams f{{feistel_keys_[0], feistel_keys_[1], feistel_keys_[2]},
+                                  exp_domain_,
+                                  half_bits_,
+                                  right_mask_,
+                                  left_mask_,
+                                  api_ == ApiVersion::V1_0_0};
+    detail::expander_parents_range_avx2(f, first, count, out);
+    return;
+  }
+#endif
+  for (uint64_t i = 0; i < count; ++i) expander_parents(first + i, out + i * kDegree + kBaseDegree);
 }
 
 void Graph::parents(uint64_t node, uint32_t out[kDegree]) const {

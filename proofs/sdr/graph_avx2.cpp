@@ -68,3 +68,45 @@ void feistel_permute4_avx2(const FeistelParams& f, uint64_t x[4]) {
 }
 
 }  // namespace sealhost::proofs::sdr::detail
+
+namespace sealhost::proofs::sdr::detail {
+
+// Expander parents of `count` consecutive nodes into out[node * 14 + 6 ..]. Unlike two
+// feistel_permute4_avx2 calls per node, a lane that finishes its cycle walk takes the next edge
+// at once, so no lane idles while another one walks (about a third fewer encodings when the
+// domain is not a power of 4).
+void expander_parents_range_avx2(const FeistelParams& f, uint64_t first_node, uint64_t count,
+                                 uint32_t* out) {
+  const uint64_t first_edge = first_node * 8;
+  const uint64_t end_edge = first_edge + count * 8;
+  uint64_t next_edge = first_edge;
+  alignas(32) uint64_t value[4];
+  uint64_t edge[4];
+  bool active[4];
+  for (int l = 0; l < 4; ++l) {
+    active[l] = next_edge < end_edge;
+    edge[l] = next_edge;
+    value[l] = next_edge;
+    if (active[l]) ++next_edge;
+  }
+  while (active[0] || active[1] || active[2] || active[3]) {
+    __m256i v = _mm256_load_si256(reinterpret_cast<const __m256i*>(value));
+    v = encode4(v, f);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(value), v);
+    for (int l = 0; l < 4; ++l) {
+      if (!active[l] || value[l] >= f.domain) continue;  // idle, or still walking
+      const uint64_t p = f.legacy ? (value[l] & 0xffffffffu) : value[l];
+      const uint64_t e = edge[l] - first_edge;
+      out[(e / 8) * 14 + 6 + e % 8] = static_cast<uint32_t>(p / 8);
+      if (next_edge < end_edge) {
+        edge[l] = next_edge;
+        value[l] = next_edge;
+        ++next_edge;
+      } else {
+        active[l] = false;
+      }
+    }
+  }
+}
+
+}  // namespace sealhost::proofs::sdr::detail

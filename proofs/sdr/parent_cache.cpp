@@ -160,7 +160,7 @@ void ParentCache::generate(const Graph& graph, const fs::path& path, unsigned th
       if (c >= chunks) return;
       const uint64_t first = c * kChunkNodes;
       const uint64_t count = std::min(kChunkNodes, nodes - first);
-      for (uint64_t i = 0; i < count; ++i) graph.parents(first + i, buf.data() + i * kDegree);
+      graph.parents_range(first, count, buf.data());
       // Little-endian hosts only (x86-64, aarch64): the u32 array is the file's byte layout.
       const auto* p = reinterpret_cast<const uint8_t*>(buf.data());
       size_t left = count * kParentCacheNodeBytes;

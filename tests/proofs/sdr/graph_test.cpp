@@ -157,6 +157,24 @@ TEST(Graph, VectorisedExpanderParentsEqualScalarPermutation) {
   }
 }
 
+TEST(Graph, ParentsRangeEqualsParents) {
+  for (const char* name : {"2KiB-v1", "8MiB-v1.1", "32GiB-v1", "64GiB-synth"}) {
+    const Graph g(lookup_seal_proof(name));
+    for (uint64_t first : {uint64_t{0}, uint64_t{1000}, g.nodes() - 37}) {
+      std::vector<uint32_t> range(37 * kDegree);
+      g.parents_range(first, 37, range.data());
+      for (uint64_t i = 0; i < 37; ++i) {
+        uint32_t p[kDegree];
+        g.parents(first + i, p);
+        ASSERT_EQ(std::vector<uint32_t>(p, p + kDegree),
+                  std::vector<uint32_t>(range.begin() + static_cast<long>(i * kDegree),
+                                        range.begin() + static_cast<long>((i + 1) * kDegree)))
+            << name << " node " << first + i;
+      }
+    }
+  }
+}
+
 TEST(Graph, FeistelIsAPermutation) {
   const Graph g(64, PorepId{}, ApiVersion::V1_1_0);
   std::vector<bool> seen(512);

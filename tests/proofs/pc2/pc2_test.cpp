@@ -526,6 +526,29 @@ TEST(Pc2Aux, FilesRoundTripAndMissingFilesAreNamed) {
   }
 }
 
+TEST(Pc2Layout, StoreSizesOfProductionSectorsMatchSpec) {
+  // Spec §12: per base tree, tree-c full store / tree-r-last level cache (rows_to_discard 2).
+  struct Row {
+    uint64_t sector;
+    size_t files;
+    uint64_t tree_c;
+    uint64_t tree_r_last;
+  };
+  for (const Row& r :
+       {Row{uint64_t{8} << 20, 1, 9586976, 18720}, Row{uint64_t{512} << 20, 1, 613566752, 1198368},
+        Row{uint64_t{32} << 30, 8, 4908534048, 9586976},
+        Row{uint64_t{64} << 30, 16, 4908534048, 9586976}}) {
+    const auto shape = merkle::TreeShape::for_sector(r.sector);
+    EXPECT_EQ(shape.base_tree_count(), r.files) << r.sector;
+    EXPECT_EQ(merkle::tree_len(shape.base_leaves, 8) * 32, r.tree_c) << r.sector;
+    const size_t discard = merkle::default_rows_to_discard(shape.base_leaves, 8);
+    EXPECT_EQ(discard, 2U);
+    EXPECT_EQ(merkle::level_cache_len(shape.base_leaves, 8, discard) * 32, r.tree_r_last)
+        << r.sector;
+    EXPECT_EQ(layers_for_sector(r.sector), r.sector >= (uint64_t{32} << 30) ? 11U : 2U);
+  }
+}
+
 TEST(Pc2Cost, CountsEveryHash) {
   // 2KiB: 64 column hashes (arity 2), 9 hashes per tree (8 + root) x 2 trees, comm_r.
   const auto c = pc2_cost(2048);

@@ -183,6 +183,8 @@ VulkanCompute::VulkanCompute(const VulkanOptions& options, sdk::Logger log)
     }
     mapped_ = any;
   }
+  if (batch_ == kAutoBatch)
+    batch_ = pd.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? kCpuDriverBatch : kGpuBatch;
   uint64_t limit = options.memory_limit;
   if (limit == 0) limit = std::max<uint64_t>(pd.device_local_bytes / 2, kMinMemoryLimit);
   const uint64_t staging = mapped_ ? 0 : std::min(kMaxStagingBytes, limit / 8);

@@ -4,6 +4,7 @@
 // integer operations (umulExtended, manual carries): no shaderInt64 needed.
 #ifndef SEALHOST_FR_GLSL
 #define SEALHOST_FR_GLSL
+#extension GL_EXT_control_flow_attributes : require
 
 #define FR_LIMBS 8
 
@@ -18,7 +19,7 @@ const uint FR_INV = 0xffffffffu;
 
 // a >= r for an integer a < 2^256 (canonical check and final subtraction).
 bool fr_geq_p(uint a[8]) {
-  for (int i = 7; i >= 0; --i) {
+  [[unroll]] for (int i = 7; i >= 0; --i) {
     if (a[i] != FR_P[i]) return a[i] > FR_P[i];
   }
   return true;
@@ -26,7 +27,7 @@ bool fr_geq_p(uint a[8]) {
 
 uint[8] fr_sub_p(uint a[8]) {
   uint borrow = 0u;
-  for (int i = 0; i < 8; ++i) {
+  [[unroll]] for (int i = 0; i < 8; ++i) {
     uint d = a[i] - FR_P[i];
     uint b1 = a[i] < FR_P[i] ? 1u : 0u;
     uint d2 = d - borrow;
@@ -41,7 +42,7 @@ uint[8] fr_sub_p(uint a[8]) {
 uint[8] fr_add(uint a[8], uint b[8]) {
   uint c[8];
   uint carry = 0u;
-  for (int i = 0; i < 8; ++i) {
+  [[unroll]] for (int i = 0; i < 8; ++i) {
     uint s = a[i] + b[i];
     uint c1 = s < a[i] ? 1u : 0u;
     uint s2 = s + carry;
@@ -55,10 +56,10 @@ uint[8] fr_add(uint a[8], uint b[8]) {
 // Montgomery product a * b * 2^-256 mod r (CIOS). For a, b < r the result is < r.
 uint[8] fr_mul(uint a[8], uint b[8]) {
   uint t[10] = uint[10](0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
-  for (int i = 0; i < 8; ++i) {
+  [[unroll]] for (int i = 0; i < 8; ++i) {
     // t += a * b[i]. a[j]*b[i] + t[j] + carry < 2^64, so the high word absorbs both carries.
     uint carry = 0u;
-    for (int j = 0; j < 8; ++j) {
+    [[unroll]] for (int j = 0; j < 8; ++j) {
       uint hi, lo;
       umulExtended(a[j], b[i], hi, lo);
       uint s = t[j] + lo;
@@ -77,7 +78,7 @@ uint[8] fr_mul(uint a[8], uint b[8]) {
     umulExtended(m, FR_P[0], hi, lo);
     uint s0 = t[0] + lo;
     carry = hi + (s0 < lo ? 1u : 0u);
-    for (int j = 1; j < 8; ++j) {
+    [[unroll]] for (int j = 1; j < 8; ++j) {
       umulExtended(m, FR_P[j], hi, lo);
       uint s = t[j] + lo;
       uint c1 = s < lo ? 1u : 0u;
@@ -95,10 +96,17 @@ uint[8] fr_mul(uint a[8], uint b[8]) {
   return (t[8] != 0u || fr_geq_p(res)) ? fr_sub_p(res) : res;
 }
 
+// x^5 as x^2, x^4, x^5 through one multiplication site: every inlined copy of fr_mul costs
+// driver compile time (NIR inlines all functions), and this keeps the permutation at a handful.
 uint[8] fr_pow5(uint x[8]) {
-  uint x2[8] = fr_mul(x, x);
-  uint x4[8] = fr_mul(x2, x2);
-  return fr_mul(x4, x);
+  uint a[8] = x;
+  uint b[8] = x;
+  for (uint k = 0u; k < 3u; ++k) {
+    uint p[8] = fr_mul(a, b);
+    a = p;
+    b = k == 0u ? p : x;
+  }
+  return a;
 }
 
 uint[8] fr_to_mont(uint a[8]) { return fr_mul(a, FR_R2); }

@@ -54,8 +54,8 @@ void set_s(uint i, uint v[8]) {
 // s = M * s for the dense t*t matrix at constant index `m`.
 void dense(uint m) {
   for (uint i = 0u; i < T; ++i) {
-    uint acc[8] = fr_mul(cst(m + i * T), get_s(0u));
-    for (uint j = 1u; j < T; ++j) acc = fr_add(acc, fr_mul(cst(m + i * T + j), get_s(j)));
+    uint acc[8] = uint[8](0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+    for (uint j = 0u; j < T; ++j) acc = fr_add(acc, fr_mul(cst(m + i * T + j), get_s(j)));
     for (uint k = 0u; k < 8u; ++k) tmp[i * 8u + k] = acc[k];
   }
   for (uint i = 0u; i < T * 8u; ++i) s[i] = tmp[i];
@@ -83,33 +83,34 @@ void main() {
   const uint kSparse = kPreSparse + T * T;
   const uint half_full = RF / 2u;
 
-  uint c = 0u;
+  // One loop over all R_F + R_P rounds so each field operation is instantiated once (see
+  // fr_pow5); the branches are uniform across the workgroup.
   for (uint i = 0u; i < T; ++i) set_s(i, fr_add(get_s(i), cst(i)));
-  c += T;
-  for (uint r = 0u; r < half_full; ++r) {
-    for (uint i = 0u; i < T; ++i) set_s(i, fr_add(fr_pow5(get_s(i)), cst(c + i)));
-    c += T;
-    dense(r + 1u == half_full ? kPreSparse : kMds);
-  }
+  uint c = T;  // next compressed round constant
   uint sp = kSparse;
-  for (uint r = 0u; r < RP; ++r) {
-    // Sparse matrix [m00, v_1..v_{t-1}, w_1..w_{t-1}]: s0' = m00 s0 + v.s, s_i' = w_i s0 + s_i.
-    uint acc[8] = fr_mul(cst(sp + 1u), get_s(1u));
-    for (uint j = 2u; j < T; ++j) acc = fr_add(acc, fr_mul(cst(sp + j), get_s(j)));
-    uint s0[8] = fr_add(fr_pow5(get_s(0u)), cst(c));
-    c += 1u;
-    for (uint i = 1u; i < T; ++i) set_s(i, fr_add(get_s(i), fr_mul(cst(sp + T + i - 1u), s0)));
-    set_s(0u, fr_add(acc, fr_mul(cst(sp), s0)));
-    sp += 2u * T - 1u;
-  }
-  for (uint r = 0u; r < half_full; ++r) {
-    bool last = r + 1u == half_full;
-    for (uint i = 0u; i < T; ++i) {
+  const uint rounds = RF + RP;
+  for (uint r = 0u; r < rounds; ++r) {
+    bool full = r < half_full || r >= half_full + RP;
+    bool last = r + 1u == rounds;
+    uint sboxes = full ? T : 1u;
+    for (uint i = 0u; i < sboxes; ++i) {
       uint x[8] = fr_pow5(get_s(i));
       set_s(i, last ? x : fr_add(x, cst(c + i)));
     }
-    if (!last) c += T;
-    dense(kMds);
+    if (!last) c += sboxes;
+    if (full) {
+      dense(r + 1u == half_full ? kPreSparse : kMds);
+    } else {
+      // Sparse matrix [m00, v_1..v_{t-1}, w_1..w_{t-1}]: s0' = m00 s0 + v.s, s_i' = w_i s0 + s_i.
+      uint acc[8] = uint[8](0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u);
+      for (uint j = 0u; j < T; ++j) acc = fr_add(acc, fr_mul(cst(sp + j), get_s(j)));
+      uint s0[8] = get_s(0u);
+      for (uint i = 1u; i < T; ++i) {
+        set_s(i, fr_add(get_s(i), fr_mul(cst(sp + T + i - 1u), s0)));
+      }
+      set_s(0u, acc);
+      sp += 2u * T - 1u;
+    }
   }
 
   uint outv[8] = fr_from_mont(get_s(1u));

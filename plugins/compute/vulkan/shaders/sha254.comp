@@ -3,6 +3,7 @@
 // proofs::sha256::sha254_nodes and rust-fil-proofs' Sha256Domain do. Bytes are stored little-end
 // words in the buffer; SHA-256 reads them big-endian.
 #version 450
+#extension GL_EXT_control_flow_attributes : require
 
 layout(local_size_x_id = 0) in;
 
@@ -34,14 +35,14 @@ uint bswap(uint x) {
 
 uint[8] compress(uint h[8], uint block[16]) {
   uint w[64];
-  for (uint i = 0u; i < 16u; ++i) w[i] = block[i];
-  for (uint i = 16u; i < 64u; ++i) {
+  [[unroll]] for (uint i = 0u; i < 16u; ++i) w[i] = block[i];
+  [[unroll]] for (uint i = 16u; i < 64u; ++i) {
     uint s0 = rotr(w[i - 15u], 7u) ^ rotr(w[i - 15u], 18u) ^ (w[i - 15u] >> 3);
     uint s1 = rotr(w[i - 2u], 17u) ^ rotr(w[i - 2u], 19u) ^ (w[i - 2u] >> 10);
     w[i] = w[i - 16u] + s0 + w[i - 7u] + s1;
   }
   uint a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-  for (uint i = 0u; i < 64u; ++i) {
+  [[unroll]] for (uint i = 0u; i < 64u; ++i) {
     uint S1 = rotr(e, 6u) ^ rotr(e, 11u) ^ rotr(e, 25u);
     uint ch = (e & f) ^ (~e & g);
     uint t1 = hh + S1 + ch + K[i] + w[i];
@@ -65,7 +66,7 @@ void main() {
   if (n >= pc.count) return;
   uint block[16];
   uint b = pc.in_word + n * 16u;
-  for (uint i = 0u; i < 16u; ++i) block[i] = bswap(data[b + i]);
+  [[unroll]] for (uint i = 0u; i < 16u; ++i) block[i] = bswap(data[b + i]);
   uint h[8] = uint[8](0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au, 0x510e527fu, 0x9b05688cu,
                       0x1f83d9abu, 0x5be0cd19u);
   h = compress(h, block);
@@ -73,7 +74,7 @@ void main() {
   uint pad[16] = uint[16](0x80000000u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 512u);
   h = compress(h, pad);
   uint o = pc.out_word + n * 8u;
-  for (uint i = 0u; i < 7u; ++i) data[o + i] = bswap(h[i]);
+  [[unroll]] for (uint i = 0u; i < 7u; ++i) data[o + i] = bswap(h[i]);
   // Byte 31 is the low byte of the last big-endian word: clear its top two bits.
   data[o + 7u] = bswap(h[7]) & 0x3fffffffu;
 }

@@ -99,7 +99,7 @@ class RecordingJob {
   uint64_t cancel_at_;
 };
 
-VulkanOptions options(size_t batch = kDefaultBatch) {
+VulkanOptions options(size_t batch = kAutoBatch) {
   VulkanOptions o;
   o.batch = batch;
   return o;
@@ -118,6 +118,8 @@ TEST(VulkanComputeTest, DeviceInfoNamesTheVulkanDevice) {
   EXPECT_GE(d.compute_units, 1u);
   EXPECT_GT(d.memory_bytes, 0u);
   EXPECT_GT(shared().work_capacity(), uint64_t{1} << 20);
+  EXPECT_THAT(shared().batch(), ::testing::AnyOf(kGpuBatch, kCpuDriverBatch))
+      << "batch = 0 picks the submission size by device type";
 }
 
 TEST(VulkanComputeTest, EveryArityAndTagEqualsTheLibrary) {

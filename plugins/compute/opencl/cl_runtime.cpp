@@ -269,23 +269,31 @@ DeviceRuntime::DeviceRuntime(const DeviceChoice& choice) : device_(choice.device
              CL_DEVICE_TYPE_CPU) != 0;
 }
 
-Program DeviceRuntime::build(std::string_view source, const std::string& options,
-                             std::string_view what) {
+Program DeviceRuntime::try_build(std::string_view source, const std::string& options,
+                                 cl_int* status, std::string* log) {
   const char* text = source.data();
   const size_t len = source.size();
+  Program p(clCreateProgramWithSource(context_.get(), 1, &text, &len, status));
+  if (*status != CL_SUCCESS) return {};
+  *status = clBuildProgram(p.get(), 1, &device_, options.c_str(), nullptr, nullptr);
+  if (*status == CL_SUCCESS) return p;
+  size_t log_len = 0;
+  clGetProgramBuildInfo(p.get(), device_, CL_PROGRAM_BUILD_LOG, 0, nullptr, &log_len);
+  log->assign(log_len, '\0');
+  if (log_len) {
+    clGetProgramBuildInfo(p.get(), device_, CL_PROGRAM_BUILD_LOG, log_len, log->data(), nullptr);
+  }
+  while (!log->empty() && (log->back() == '\0' || log->back() == '\n')) log->pop_back();
+  if (log->size() > 2000) *log = log->substr(0, 2000) + " ...";
+  return {};
+}
+
+Program DeviceRuntime::build(std::string_view source, const std::string& options,
+                             std::string_view what) {
   cl_int st = CL_SUCCESS;
-  Program p(clCreateProgramWithSource(context_.get(), 1, &text, &len, &st));
-  cl_check(st, std::string("clCreateProgramWithSource (") + std::string(what) + ")");
-  st = clBuildProgram(p.get(), 1, &device_, options.c_str(), nullptr, nullptr);
+  std::string log;
+  Program p = try_build(source, options, &st, &log);
   if (st != CL_SUCCESS) {
-    size_t log_len = 0;
-    clGetProgramBuildInfo(p.get(), device_, CL_PROGRAM_BUILD_LOG, 0, nullptr, &log_len);
-    std::string log(log_len, '\0');
-    if (log_len) {
-      clGetProgramBuildInfo(p.get(), device_, CL_PROGRAM_BUILD_LOG, log_len, log.data(), nullptr);
-    }
-    while (!log.empty() && (log.back() == '\0' || log.back() == '\n')) log.pop_back();
-    if (log.size() > 2000) log = log.substr(0, 2000) + " ...";
     throw sdk::Error(SEALHOST_E_UNAVAILABLE,
                      "building the " + std::string(what) + " kernels for \"" + name_ +
                          "\" failed: " + cl_status_text(st) + "; build log: " + log +
@@ -294,20 +302,16 @@ Program DeviceRuntime::build(std::string_view source, const std::string& options
   return p;
 }
 
-DeviceRuntime::PoseidonProgram DeviceRuntime::poseidon(size_t arity) {
+DeviceRuntime::PoseidonProgram DeviceRuntime::poseidon(size_t arity, bool portable) {
   const auto it =
       std::find(poseidon::kSupportedArities.begin(), poseidon::kSupportedArities.end(), arity);
   if (it == poseidon::kSupportedArities.end()) {
     throw sdk::invalid_argument("poseidon arity " + std::to_string(arity) + " is not supported");
   }
-  auto& slot = poseidon_[static_cast<size_t>(it - poseidon::kSupportedArities.begin())];
-  std::call_once(slot.once, [&] {
-    const auto& c = poseidon::constants(arity);
-    const std::string opts = "-cl-std=CL1.2 -DARITY=" + std::to_string(arity) +
-                             " -DFULL_ROUNDS=" + std::to_string(c.full_rounds) +
-                             " -DPARTIAL_ROUNDS=" + std::to_string(c.partial_rounds);
-    const std::string source = std::string(kernels::kFrCl) + kernels::kPoseidonCl;
-    Program program = build(source, opts, "poseidon arity " + std::to_string(arity));
+  const auto index = static_cast<size_t>(it - poseidon::kSupportedArities.begin());
+  const auto& c = poseidon::constants(arity);
+  auto& constants = constants_[index];
+  std::call_once(constants.once, [&] {
     // The layout poseidon.cl expects: crc, mds, pre_sparse, sparse.
     std::vector<uint64_t> limbs = poseidon::montgomery_limbs(c.compressed_round_constants);
     for (const auto* part : {&c.mds, &c.pre_sparse, &c.sparse}) {
@@ -315,13 +319,29 @@ DeviceRuntime::PoseidonProgram DeviceRuntime::poseidon(size_t arity) {
       limbs.insert(limbs.end(), more.begin(), more.end());
     }
     cl_int st = CL_SUCCESS;
-    Buffer constants(clCreateBuffer(context_.get(), CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                                    limbs.size() * sizeof(uint64_t), limbs.data(), &st));
+    Buffer buffer(clCreateBuffer(context_.get(), CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                 limbs.size() * sizeof(uint64_t), limbs.data(), &st));
     cl_check(st, "uploading the poseidon arity " + std::to_string(arity) + " constants");
-    slot.program = std::move(program);
-    slot.constants = std::move(constants);
+    constants.buffer = std::move(buffer);
   });
-  return {slot.program.get(), slot.constants.get()};
+  auto& slot = poseidon_[portable ? 1 : 0][index];
+  std::call_once(slot.once, [&] {
+    const std::string opts = "-cl-std=CL1.2 -DARITY=" + std::to_string(arity) +
+                             " -DFULL_ROUNDS=" + std::to_string(c.full_rounds) +
+                             " -DPARTIAL_ROUNDS=" + std::to_string(c.partial_rounds);
+    const std::string source = std::string(kernels::kFrCl) + kernels::kPoseidonCl;
+    const std::string what = "poseidon arity " + std::to_string(arity);
+    if (!portable && is_cpu_) {
+      // OpenCL C has no 128-bit integer; clang-based CPU compilers accept one anyway. Fall back
+      // to the portable kernel when this one does not.
+      cl_int st = CL_SUCCESS;
+      std::string log;
+      slot.program = try_build(source, opts + " -DSEALHOST_FR_INT128", &st, &log);
+      slot.int128 = st == CL_SUCCESS;
+    }
+    if (!slot.program) slot.program = build(source, opts, what);
+  });
+  return {slot.program.get(), constants.buffer.get(), slot.int128};
 }
 
 cl_program DeviceRuntime::sha254() {

@@ -104,17 +104,24 @@ class DeviceRuntime {
 
   // The Poseidon program for `arity` (kernel "poseidon_hash") and its constants buffer, built and
   // uploaded on first use. Throws sdk::Error naming the arity and the build log on failure.
+  // Unless `portable`, a CPU device gets the variant with 128-bit integer products (fr.cl
+  // SEALHOST_FR_INT128) when its compiler accepts it, the portable one otherwise.
   struct PoseidonProgram {
     cl_program program = nullptr;
     cl_mem constants = nullptr;
+    bool int128 = false;  // which fr_mul the program uses
   };
-  PoseidonProgram poseidon(size_t arity);
+  PoseidonProgram poseidon(size_t arity, bool portable = false);
   // The SHA254 program (kernel "sha254_nodes").
   cl_program sha254();
 
  private:
   explicit DeviceRuntime(const DeviceChoice& choice);
+  // Builds `source`; throws sdk::Error with the build log when it fails.
   Program build(std::string_view source, const std::string& options, std::string_view what);
+  // Same, but returns an empty Program and the status instead of throwing.
+  Program try_build(std::string_view source, const std::string& options, cl_int* status,
+                    std::string* log);
 
   cl_device_id device_;
   Context context_;
@@ -128,9 +135,15 @@ class DeviceRuntime {
   struct PoseidonSlot {
     std::once_flag once;
     Program program;
-    Buffer constants;
+    bool int128 = false;
   };
-  std::array<PoseidonSlot, 7> poseidon_;  // indexed like proofs::poseidon::kSupportedArities
+  struct ConstantsSlot {
+    std::once_flag once;
+    Buffer buffer;
+  };
+  // Indexed like proofs::poseidon::kSupportedArities; programs [0] automatic, [1] portable.
+  std::array<std::array<PoseidonSlot, 7>, 2> poseidon_;
+  std::array<ConstantsSlot, 7> constants_;
   std::once_flag sha_once_;
   Program sha_;
 };

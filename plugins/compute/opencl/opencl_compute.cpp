@@ -184,7 +184,8 @@ OpenClCompute::OpenClCompute(const OpenClOptions& options, sdk::Logger log)
                                            (runtime_->is_cpu() ? kCpuHashesPerComputeUnit
                                                                : kGpuHashesPerComputeUnit)),
       memory_limit_(options.memory_limit ? options.memory_limit : runtime_->global_memory() / 2),
-      local_size_(options.local_size) {
+      local_size_(options.local_size),
+      portable_field_(options.portable_field) {
   if (options.memory_limit != 0 && options.memory_limit < kMinMemoryLimit) {
     throw sdk::invalid_argument("option 'memory_limit' = " + std::to_string(options.memory_limit) +
                                 " bytes is below 1 MiB (raise it, or 0 for half the device "
@@ -201,11 +202,13 @@ OpenClCompute::OpenClCompute(const OpenClOptions& options, sdk::Logger log)
   // through a sector: SHA254 (tree_d) and the tree arities 8 (tree_c / tree_r_last), 2 and 11
   // (column hashes). The other arities are built on first use. Programs are shared per process.
   runtime_->sha254();
-  for (size_t arity : {size_t{8}, size_t{2}, size_t{11}}) runtime_->poseidon(arity);
+  for (size_t arity : {size_t{8}, size_t{2}, size_t{11}}) {
+    runtime_->poseidon(arity, portable_field_);
+  }
   log_.info("compute on OpenCL device " + runtime_->name() + ", " +
             std::to_string(runtime_->compute_units()) + " compute units, " +
             std::to_string(batch_size_) + " hashes per launch, memory limit " +
-            std::to_string(memory_limit_) + " bytes");
+            std::to_string(memory_limit_) + " bytes, " + field_kernel() + " Fr kernel");
 }
 
 size_t OpenClCompute::work_group(cl_kernel kernel, std::string_view what) const {
@@ -227,6 +230,10 @@ size_t OpenClCompute::work_group(cl_kernel kernel, std::string_view what) const 
         runtime_->name() + "\" (lower it, or 0 for " + std::to_string(kDefaultLocalSize) + ")");
   }
   return local_size_;
+}
+
+std::string OpenClCompute::field_kernel() const {
+  return runtime_->poseidon(8, portable_field_).int128 ? "int128" : "portable";
 }
 
 sdk::DeviceInfo OpenClCompute::device_info() const {
@@ -269,7 +276,7 @@ void OpenClCompute::poseidon_batch(uint32_t arity, uint32_t tag, const uint8_t* 
     copy.assign(inputs, inputs + in_bytes);
     inputs = copy.data();
   }
-  const auto program = runtime_->poseidon(arity);
+  const auto program = runtime_->poseidon(arity, portable_field_);
   const auto tag_limbs =
       montgomery_tag(tag == sdk::kTagMerkleTree ? poseidon::merkle_tree_tag(arity)
                                                 : poseidon::constant_length_tag(arity));
@@ -372,7 +379,7 @@ void OpenClCompute::build_rows(uint32_t arity, const uint8_t* leaves, size_t n, 
   }
   const size_t rows = widths.size();
   const size_t chunk_rows = chunk_off.back() + 1;
-  const auto program = runtime_->poseidon(arity);
+  const auto program = runtime_->poseidon(arity, portable_field_);
   const auto tag_limbs = montgomery_tag(poseidon::merkle_tree_tag(arity));
   Buffer leaf_buf = make_buffer(*runtime_, CL_MEM_READ_ONLY, chunk * kElem, "tree_build leaves");
   Buffer row_buf = make_buffer(*runtime_, CL_MEM_READ_WRITE, chunk_rows * kElem, "tree_build rows");

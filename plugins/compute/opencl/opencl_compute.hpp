@@ -48,6 +48,8 @@ class OpenClCompute {
   size_t batch_size() const { return batch_size_; }
   uint64_t memory_limit() const { return memory_limit_; }
   const std::string& device_name() const { return runtime_->name(); }
+  // "int128" or "portable": the Fr multiplication the arity-8 kernel uses on this device.
+  std::string field_kernel() const;
 
   // Leaves per sub-tree when `n` leaves of `arity` do not fit the memory limit at once: the
   // largest arity^k (k >= 1) whose leaves and rows fit. Equals n when the whole tree fits.
@@ -69,6 +71,7 @@ class OpenClCompute {
   size_t batch_size_;
   uint64_t memory_limit_;
   size_t local_size_;
+  bool portable_field_;
 };
 
 // "2, 4, 8, 11, 16, 24, 36": the Poseidon arities poseidon_batch and tree_build accept.

@@ -25,6 +25,8 @@ inline constexpr size_t kDefaultLocalSize = 64;
 // OpenCL work-groups are at most a few thousand items on every device we know.
 inline constexpr int64_t kMaxLocalSize = 4096;
 
+inline constexpr const char* kFieldKernelChoices[] = {"auto", "portable"};
+
 inline constexpr sealhost_option_desc kOptions[] = {
     sdk::opt_string("platform", "",
                     "OpenCL platform: index (0, 1, ...) or a case-insensitive substring of its "
@@ -40,14 +42,18 @@ inline constexpr sealhost_option_desc kOptions[] = {
                   "device memory one call may allocate; 0 = half of the device's global memory"),
     sdk::opt_int("local_size", "0", 0, kMaxLocalSize, "work-items",
                  "work-group size of the kernels; 0 = 64, or less where a kernel allows less"),
+    sdk::opt_enum("field_kernel", "auto", kFieldKernelChoices,
+                  "Fr multiplication: auto = 128-bit integer products where the device compiler "
+                  "has them (CPU devices), else portable (64-bit limbs with mul_hi)"),
 };
 
 struct OpenClOptions {
-  std::string platform;       // "" = any
-  std::string device;         // "" = first GPU/accelerator, else first device
-  size_t batch_size = 0;      // 0 = auto (k*HashesPerComputeUnit)
-  uint64_t memory_limit = 0;  // 0 = half the device's global memory
-  size_t local_size = 0;      // 0 = kDefaultLocalSize, capped by each kernel's limit
+  std::string platform;         // "" = any
+  std::string device;           // "" = first GPU/accelerator, else first device
+  size_t batch_size = 0;        // 0 = auto (k*HashesPerComputeUnit)
+  uint64_t memory_limit = 0;    // 0 = half the device's global memory
+  size_t local_size = 0;        // 0 = kDefaultLocalSize, capped by each kernel's limit
+  bool portable_field = false;  // field_kernel = "portable": never the 128-bit variant
 
   static OpenClOptions parse(const sdk::Options& o) {
     OpenClOptions r;
@@ -56,6 +62,7 @@ struct OpenClOptions {
     r.batch_size = static_cast<size_t>(o.get_int("batch_size"));
     r.memory_limit = o.get_size("memory_limit");
     r.local_size = static_cast<size_t>(o.get_int("local_size"));
+    r.portable_field = o.get_string("field_kernel") == "portable";
     return r;
   }
 };

@@ -72,11 +72,12 @@ TEST_F(LoadedOpenClComputeTest, DescriptorDescribesOneComputeComponent) {
   std::vector<std::string> keys;
   for (size_t i = 0; i < ref->desc->options_len; ++i) keys.emplace_back(ref->desc->options[i].key);
   EXPECT_THAT(keys, ::testing::ElementsAre("platform", "device", "batch_size", "memory_limit",
-                                           "local_size"));
+                                           "local_size", "field_kernel"));
 }
 
 TEST_F(LoadedOpenClComputeTest, HashesThroughTheComputeClient) {
-  ComputeClient c(instance({{"batch_size", "3"}, {"memory_limit", "\"64MiB\""}}));
+  ComputeClient c(instance(
+      {{"batch_size", "3"}, {"memory_limit", "\"64MiB\""}, {"field_kernel", "\"portable\""}}));
   EXPECT_EQ(c.device_info().backend, "opencl");
   std::vector<uint8_t> leaves(64 * 32, 0);
   for (size_t i = 0; i < 64; ++i) leaves[i * 32] = static_cast<uint8_t>(i);

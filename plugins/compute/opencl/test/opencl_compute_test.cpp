@@ -120,19 +120,31 @@ TEST_F(OpenClComputeTest, DeviceInfoNamesTheOpenClDevice) {
               shared().batch_size() == d.compute_units * kGpuHashesPerComputeUnit)
       << "batch_size 0 = a fixed number of hashes per compute unit";
   EXPECT_EQ(OpenClCompute(options(77)).batch_size(), 77u);
+  if (d.name.find("Portable Computing Language") != std::string::npos) {
+    EXPECT_EQ(shared().field_kernel(), "int128") << "POCL's clang accepts unsigned __int128";
+  }
 }
 
 TEST_F(OpenClComputeTest, EveryArityAndTagEqualsTheLibraryInSmallLaunches) {
   // batch_size 3 with local_size 4: many launches, a short last one, global sizes rounded up.
-  OpenClCompute c(options(3, 0, 4));
-  for (size_t arity : poseidon::kSupportedArities) {
-    const auto a = static_cast<uint32_t>(arity);
-    for (uint32_t tag : {sdk::kTagMerkleTree, sdk::kTagConstantLength}) {
-      const size_t n = 7;
-      const Bytes in = random_elements(n * arity, a * 10 + tag);
-      Bytes out(n * 32);
-      c.poseidon_batch(a, tag, in.data(), out.data(), n, kNoJob);
-      EXPECT_EQ(out, reference_poseidon(a, tag, in, n)) << "arity " << arity << " tag " << tag;
+  // Both Fr kernels: the automatic one (128-bit products on CPU devices) and the portable one.
+  for (bool portable : {false, true}) {
+    OpenClOptions o = options(3, 0, 4);
+    o.portable_field = portable;
+    OpenClCompute c(o);
+    if (portable) {
+      EXPECT_EQ(c.field_kernel(), "portable");
+    }
+    for (size_t arity : poseidon::kSupportedArities) {
+      const auto a = static_cast<uint32_t>(arity);
+      for (uint32_t tag : {sdk::kTagMerkleTree, sdk::kTagConstantLength}) {
+        const size_t n = 7;
+        const Bytes in = random_elements(n * arity, a * 10 + tag);
+        Bytes out(n * 32);
+        c.poseidon_batch(a, tag, in.data(), out.data(), n, kNoJob);
+        EXPECT_EQ(out, reference_poseidon(a, tag, in, n))
+            << c.field_kernel() << " kernel, arity " << arity << " tag " << tag;
+      }
     }
   }
 }

@@ -101,6 +101,19 @@ TEST(FirstNonCanonical, FindsTheLowestElementAtOrAboveR) {
   EXPECT_EQ(first_non_canonical(above.data(), 1), 1u);
 }
 
+TEST(ClError, OutOfMemoryIsResourceExhaustedAndTheRestUnavailable) {
+  for (cl_int st : {CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES, CL_OUT_OF_HOST_MEMORY}) {
+    const auto e = cl_error(st, "clCreateBuffer");
+    EXPECT_EQ(e.code(), SEALHOST_E_RESOURCE_EXHAUSTED) << cl_status_text(st);
+    EXPECT_THAT(e.what(), HasSubstr("clCreateBuffer failed: " + cl_status_text(st)));
+    EXPECT_THAT(e.what(), HasSubstr("lower memory_limit or batch_size"));
+  }
+  const auto e = cl_error(CL_INVALID_KERNEL_ARGS, "launching poseidon arity 8");
+  EXPECT_EQ(e.code(), SEALHOST_E_UNAVAILABLE);
+  EXPECT_THAT(e.what(), HasSubstr("CL_INVALID_KERNEL_ARGS (-52)"));
+  EXPECT_EQ(cl_status_text(-9999), "OpenCL error (-9999)");
+}
+
 class OpenClComputeTest : public ::testing::Test {
  protected:
   static OpenClCompute& shared() {

@@ -1,5 +1,6 @@
 #include "host/cli/commands.hpp"
 
+#include "host/cli/bench_commands.hpp"
 #include "host/cli/proofs_commands.hpp"
 #include "host/config/config.hpp"
 #include "host/node/daemon.hpp"
@@ -493,6 +494,7 @@ const std::map<std::string, CommandInfo>& commands() {
       {"debug poseidon", {"Poseidon hash of field elements", cmd_debug_poseidon}},
       {"debug parent-cache", {"SDR parent cache path and digest", cmd_debug_parent_cache}},
       {"debug labels", {"SDR label of a node of a small graph", cmd_debug_labels}},
+      {"bench seal", {"seal and prove one sector end to end, with stage times", cmd_bench_seal}},
   };
   return kCommands;
 }

@@ -497,4 +497,40 @@ TEST_F(CliTest, DebugLabelsReproducesTheRustLabels) {
   EXPECT_NE(half.err.find("--layer"), std::string::npos) << half.err;
 }
 
+TEST_F(CliTest, BenchSeal2KiBReproducesTheEndToEndVector) {
+  std::ifstream in(std::string(SEALHOST_TEST_VECTORS) + "/e2e.json");
+  nlohmann::json want;
+  const auto doc = nlohmann::json::parse(in);
+  for (const auto& v : doc["vectors"]) {
+    if (v["id"] == "e2e.2k.zero.StackedDrg2KiBV1_1") want = v["expected"];
+  }
+  ASSERT_FALSE(want.is_null());
+  auto r = sealhost({"bench", "seal", "--sector-size", "2KiB", "--json", "--parent-cache",
+                     (dir_ / "parents").string(), "--plugin-dir", SEALHOST_TEST_PLUGIN_DIR},
+                    dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);  // stdout is JSON only: logs go to stderr
+  EXPECT_EQ(j["comm_d"], want["comm_d_hex"]);
+  EXPECT_EQ(j["comm_r"], want["comm_r_hex"]);
+  EXPECT_EQ(j["replica_id"], want["replica_id_hex"]);
+  EXPECT_EQ(j["unsealed_cid"], want["unsealed_cid"]);
+  EXPECT_EQ(j["sealed_cid"], want["sealed_cid"]);
+  for (const char* k :
+       {"addpiece", "pc1", "pc2", "c1", "c2", "verify", "window_post", "winning_post"}) {
+    EXPECT_TRUE(j["seconds"].contains(k)) << k;
+  }
+  // The synthetic proof type and a data piece go through the same pipeline.
+  const fs::path data = dir_ / "deal.bin";
+  std::ofstream(data, std::ios::binary) << std::string(1000, 'x');
+  auto synth = sealhost({"bench", "seal", "--sector-size", "2KiB", "--proof", "2KiB-synth",
+                         "--data", data.string(), "--json", "--parent-cache",
+                         (dir_ / "parents").string(), "--plugin-dir", SEALHOST_TEST_PLUGIN_DIR},
+                        dir_);
+  ASSERT_EQ(synth.code, 0) << synth.err;
+  EXPECT_NE(nlohmann::json::parse(synth.out)["comm_d"], want["comm_d_hex"]);
+  auto bad = sealhost({"bench", "seal", "--sector-size", "3KiB"}, dir_);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("2KiB, 8MiB or 512MiB"), std::string::npos) << bad.err;
+}
+
 }  // namespace

@@ -36,18 +36,18 @@ std::optional<size_t> as_index(std::string_view s) {
 
 std::string platform_string(cl_platform_id p, cl_platform_info what) {
   size_t len = 0;
-  if (clGetPlatformInfo(p, what, 0, nullptr, &len) != CL_SUCCESS || len == 0) return "";
+  if (cl().clGetPlatformInfo(p, what, 0, nullptr, &len) != CL_SUCCESS || len == 0) return "";
   std::string s(len, '\0');
-  if (clGetPlatformInfo(p, what, len, s.data(), nullptr) != CL_SUCCESS) return "";
+  if (cl().clGetPlatformInfo(p, what, len, s.data(), nullptr) != CL_SUCCESS) return "";
   while (!s.empty() && s.back() == '\0') s.pop_back();
   return s;
 }
 
 std::string device_string(cl_device_id d, cl_device_info what) {
   size_t len = 0;
-  if (clGetDeviceInfo(d, what, 0, nullptr, &len) != CL_SUCCESS || len == 0) return "";
+  if (cl().clGetDeviceInfo(d, what, 0, nullptr, &len) != CL_SUCCESS || len == 0) return "";
   std::string s(len, '\0');
-  if (clGetDeviceInfo(d, what, len, s.data(), nullptr) != CL_SUCCESS) return "";
+  if (cl().clGetDeviceInfo(d, what, len, s.data(), nullptr) != CL_SUCCESS) return "";
   while (!s.empty() && s.back() == '\0') s.pop_back();
   return s;
 }
@@ -55,28 +55,29 @@ std::string device_string(cl_device_id d, cl_device_info what) {
 template <class T>
 T device_value(cl_device_id d, cl_device_info what, std::string_view name) {
   T v{};
-  cl_check(clGetDeviceInfo(d, what, sizeof(v), &v, nullptr),
+  cl_check(cl().clGetDeviceInfo(d, what, sizeof(v), &v, nullptr),
            std::string("clGetDeviceInfo(") + std::string(name) + ")");
   return v;
 }
 
 std::vector<cl_platform_id> platforms() {
   cl_uint count = 0;
-  const cl_int st = clGetPlatformIDs(0, nullptr, &count);
+  const cl_int st = cl().clGetPlatformIDs(0, nullptr, &count);
   if (st == kPlatformNotFoundKhr || (st == CL_SUCCESS && count == 0)) return {};
   cl_check(st, "clGetPlatformIDs");
   std::vector<cl_platform_id> ids(count);
-  cl_check(clGetPlatformIDs(count, ids.data(), nullptr), "clGetPlatformIDs");
+  cl_check(cl().clGetPlatformIDs(count, ids.data(), nullptr), "clGetPlatformIDs");
   return ids;
 }
 
 std::vector<cl_device_id> devices(cl_platform_id p) {
   cl_uint count = 0;
-  const cl_int st = clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &count);
+  const cl_int st = cl().clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, 0, nullptr, &count);
   if (st == CL_DEVICE_NOT_FOUND || (st == CL_SUCCESS && count == 0)) return {};
   cl_check(st, "clGetDeviceIDs");
   std::vector<cl_device_id> ids(count);
-  cl_check(clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, count, ids.data(), nullptr), "clGetDeviceIDs");
+  cl_check(cl().clGetDeviceIDs(p, CL_DEVICE_TYPE_ALL, count, ids.data(), nullptr),
+           "clGetDeviceIDs");
   return ids;
 }
 
@@ -258,7 +259,7 @@ DeviceRuntime::DeviceRuntime(const DeviceChoice& choice) : device_(choice.device
   const cl_context_properties props[] = {
       CL_CONTEXT_PLATFORM, reinterpret_cast<cl_context_properties>(choice.platform), 0};
   cl_int st = CL_SUCCESS;
-  context_ = Context(clCreateContext(props, 1, &device_, nullptr, nullptr, &st));
+  context_ = Context(cl().clCreateContext(props, 1, &device_, nullptr, nullptr, &st));
   cl_check(st, "clCreateContext on \"" + choice.device_name + "\"");
   name_ = choice.device_name + " (" + choice.platform_name + ")";
   compute_units_ = device_value<cl_uint>(device_, CL_DEVICE_MAX_COMPUTE_UNITS, "compute units");
@@ -273,15 +274,16 @@ Program DeviceRuntime::try_build(std::string_view source, const std::string& opt
                                  cl_int* status, std::string* log) {
   const char* text = source.data();
   const size_t len = source.size();
-  Program p(clCreateProgramWithSource(context_.get(), 1, &text, &len, status));
+  Program p(cl().clCreateProgramWithSource(context_.get(), 1, &text, &len, status));
   if (*status != CL_SUCCESS) return {};
-  *status = clBuildProgram(p.get(), 1, &device_, options.c_str(), nullptr, nullptr);
+  *status = cl().clBuildProgram(p.get(), 1, &device_, options.c_str(), nullptr, nullptr);
   if (*status == CL_SUCCESS) return p;
   size_t log_len = 0;
-  clGetProgramBuildInfo(p.get(), device_, CL_PROGRAM_BUILD_LOG, 0, nullptr, &log_len);
+  cl().clGetProgramBuildInfo(p.get(), device_, CL_PROGRAM_BUILD_LOG, 0, nullptr, &log_len);
   log->assign(log_len, '\0');
   if (log_len) {
-    clGetProgramBuildInfo(p.get(), device_, CL_PROGRAM_BUILD_LOG, log_len, log->data(), nullptr);
+    cl().clGetProgramBuildInfo(p.get(), device_, CL_PROGRAM_BUILD_LOG, log_len, log->data(),
+                               nullptr);
   }
   while (!log->empty() && (log->back() == '\0' || log->back() == '\n')) log->pop_back();
   if (log->size() > 2000) *log = log->substr(0, 2000) + " ...";
@@ -319,8 +321,8 @@ DeviceRuntime::PoseidonProgram DeviceRuntime::poseidon(size_t arity, bool portab
       limbs.insert(limbs.end(), more.begin(), more.end());
     }
     cl_int st = CL_SUCCESS;
-    Buffer buffer(clCreateBuffer(context_.get(), CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                                 limbs.size() * sizeof(uint64_t), limbs.data(), &st));
+    Buffer buffer(cl().clCreateBuffer(context_.get(), CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                                      limbs.size() * sizeof(uint64_t), limbs.data(), &st));
     cl_check(st, "uploading the poseidon arity " + std::to_string(arity) + " constants");
     constants.buffer = std::move(buffer);
   });

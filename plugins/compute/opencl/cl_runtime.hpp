@@ -8,10 +8,7 @@
 // per process however many instances are created.
 #pragma once
 
-#ifndef CL_TARGET_OPENCL_VERSION
-#define CL_TARGET_OPENCL_VERSION 120
-#endif
-#include <CL/cl.h>
+#include "plugins/compute/opencl/cl_api.hpp"
 
 #include <sealhost/sdk/error.hpp>
 
@@ -66,12 +63,32 @@ class ClHandle {
   T h_ = nullptr;
 };
 
-using Context = ClHandle<cl_context, clReleaseContext>;
-using Queue = ClHandle<cl_command_queue, clReleaseCommandQueue>;
-using Program = ClHandle<cl_program, clReleaseProgram>;
-using Kernel = ClHandle<cl_kernel, clReleaseKernel>;
-using Buffer = ClHandle<cl_mem, clReleaseMemObject>;
-using Event = ClHandle<cl_event, clReleaseEvent>;
+// Handles only exist once cl() has loaded, so releasing through it cannot throw.
+inline cl_int release_context(cl_context h) {
+  return cl().clReleaseContext(h);
+}
+inline cl_int release_queue(cl_command_queue h) {
+  return cl().clReleaseCommandQueue(h);
+}
+inline cl_int release_program(cl_program h) {
+  return cl().clReleaseProgram(h);
+}
+inline cl_int release_kernel(cl_kernel h) {
+  return cl().clReleaseKernel(h);
+}
+inline cl_int release_buffer(cl_mem h) {
+  return cl().clReleaseMemObject(h);
+}
+inline cl_int release_event(cl_event h) {
+  return cl().clReleaseEvent(h);
+}
+
+using Context = ClHandle<cl_context, release_context>;
+using Queue = ClHandle<cl_command_queue, release_queue>;
+using Program = ClHandle<cl_program, release_program>;
+using Kernel = ClHandle<cl_kernel, release_kernel>;
+using Buffer = ClHandle<cl_mem, release_buffer>;
+using Event = ClHandle<cl_event, release_event>;
 
 struct DeviceChoice {
   cl_platform_id platform = nullptr;

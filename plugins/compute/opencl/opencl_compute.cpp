@@ -48,7 +48,7 @@ class QueueDrain {
   explicit QueueDrain(cl_command_queue q) : q_(q) {}
   QueueDrain(const QueueDrain&) = delete;
   QueueDrain& operator=(const QueueDrain&) = delete;
-  ~QueueDrain() { clFinish(q_); }
+  ~QueueDrain() { cl().clFinish(q_); }
 
  private:
   cl_command_queue q_;
@@ -56,14 +56,14 @@ class QueueDrain {
 
 Queue make_queue(const DeviceRuntime& rt) {
   cl_int st = CL_SUCCESS;
-  Queue q(clCreateCommandQueue(rt.context(), rt.device(), 0, &st));
+  Queue q(cl().clCreateCommandQueue(rt.context(), rt.device(), 0, &st));
   cl_check(st, "clCreateCommandQueue");
   return q;
 }
 
 Kernel make_kernel(cl_program program, const char* name) {
   cl_int st = CL_SUCCESS;
-  Kernel k(clCreateKernel(program, name, &st));
+  Kernel k(cl().clCreateKernel(program, name, &st));
   cl_check(st, std::string("clCreateKernel(") + name + ")");
   return k;
 }
@@ -71,7 +71,7 @@ Kernel make_kernel(cl_program program, const char* name) {
 Buffer make_buffer(const DeviceRuntime& rt, cl_mem_flags flags, size_t bytes,
                    std::string_view what) {
   cl_int st = CL_SUCCESS;
-  Buffer b(clCreateBuffer(rt.context(), flags, std::max<size_t>(bytes, 1), nullptr, &st));
+  Buffer b(cl().clCreateBuffer(rt.context(), flags, std::max<size_t>(bytes, 1), nullptr, &st));
   cl_check(st, "allocating " + std::to_string(bytes) + " bytes of device memory for " +
                    std::string(what));
   return b;
@@ -79,7 +79,7 @@ Buffer make_buffer(const DeviceRuntime& rt, cl_mem_flags flags, size_t bytes,
 
 template <class T>
 void set_arg(cl_kernel k, cl_uint index, const T& value) {
-  cl_check(clSetKernelArg(k, index, sizeof(T), &value), "clSetKernelArg");
+  cl_check(cl().clSetKernelArg(k, index, sizeof(T), &value), "clSetKernelArg");
 }
 
 // Arguments of poseidon.cl's poseidon_hash after the buffers.
@@ -157,7 +157,7 @@ void run_pipelined(size_t launches, Enqueue&& enqueue, OpenClCompute::Progress& 
   auto retire = [&] {
     Launch& l = pending.front();
     const cl_event ev = l.done.get();
-    cl_check(clWaitForEvents(1, &ev), "running " + l.phase + " on the device");
+    cl_check(cl().clWaitForEvents(1, &ev), "running " + l.phase + " on the device");
     progress.done += l.hashes;
     const std::string phase = std::move(l.phase);
     pending.pop_front();
@@ -213,8 +213,8 @@ OpenClCompute::OpenClCompute(const OpenClOptions& options, sdk::Logger log)
 
 size_t OpenClCompute::work_group(cl_kernel kernel, std::string_view what) const {
   size_t max = 0;
-  cl_check(clGetKernelWorkGroupInfo(kernel, runtime_->device(), CL_KERNEL_WORK_GROUP_SIZE,
-                                    sizeof(max), &max, nullptr),
+  cl_check(cl().clGetKernelWorkGroupInfo(kernel, runtime_->device(), CL_KERNEL_WORK_GROUP_SIZE,
+                                         sizeof(max), &max, nullptr),
            "clGetKernelWorkGroupInfo (" + std::string(what) + ")");
   if (local_size_ == 0) {
     // A fixed size rather than the runtime's choice: POCL compiles a kernel anew for every
@@ -246,7 +246,7 @@ namespace {
 void launch(cl_command_queue q, cl_kernel k, size_t items, size_t local, cl_event* ev,
             std::string_view what) {
   const size_t global = (items + local - 1) / local * local;
-  cl_check(clEnqueueNDRangeKernel(q, k, 1, nullptr, &global, &local, 0, nullptr, ev),
+  cl_check(cl().clEnqueueNDRangeKernel(q, k, 1, nullptr, &global, &local, 0, nullptr, ev),
            "launching " + std::string(what));
 }
 
@@ -297,17 +297,18 @@ void OpenClCompute::poseidon_batch(uint32_t arity, uint32_t tag, const uint8_t* 
     const size_t first = k * batch;
     const size_t m = std::min(batch, n - first);
     const size_t slot = k % 2;
-    cl_check(clEnqueueWriteBuffer(queue.get(), in_buf[slot].get(), CL_FALSE, 0, m * arity * kElem,
+    cl_check(
+        cl().clEnqueueWriteBuffer(queue.get(), in_buf[slot].get(), CL_FALSE, 0, m * arity * kElem,
                                   inputs + first * arity * kElem, 0, nullptr, nullptr),
-             "copying " + what + " inputs to the device");
+        "copying " + what + " inputs to the device");
     set_poseidon_args(kernel.get(), in_buf[slot].get(), out_buf[slot].get(), program.constants,
                       tag_limbs, 0, 0, m);
     launch(queue.get(), kernel.get(), m, local, nullptr, what);
     cl_event ev = nullptr;
-    cl_check(clEnqueueReadBuffer(queue.get(), out_buf[slot].get(), CL_FALSE, 0, m * kElem,
-                                 out + first * kElem, 0, nullptr, &ev),
+    cl_check(cl().clEnqueueReadBuffer(queue.get(), out_buf[slot].get(), CL_FALSE, 0, m * kElem,
+                                      out + first * kElem, 0, nullptr, &ev),
              "copying " + what + " results from the device");
-    cl_check(clFlush(queue.get()), "clFlush");
+    cl_check(cl().clFlush(queue.get()), "clFlush");
     return Launch{Event(ev), m, "poseidon"};
   };
   run_pipelined((n + batch - 1) / batch, enqueue, progress);
@@ -400,8 +401,8 @@ void OpenClCompute::build_rows(uint32_t arity, const uint8_t* leaves, size_t n, 
     }
   }
   for (size_t s = 0; s < subtrees; ++s) {
-    cl_check(clEnqueueWriteBuffer(queue.get(), leaf_buf.get(), CL_FALSE, 0, chunk * kElem,
-                                  leaves + s * chunk * kElem, 0, nullptr, nullptr),
+    cl_check(cl().clEnqueueWriteBuffer(queue.get(), leaf_buf.get(), CL_FALSE, 0, chunk * kElem,
+                                       leaves + s * chunk * kElem, 0, nullptr, nullptr),
              "copying tree leaves to the device");
     auto enqueue = [&](size_t k) {
       const Piece& p = pieces[k];
@@ -412,7 +413,7 @@ void OpenClCompute::build_rows(uint32_t arity, const uint8_t* leaves, size_t n, 
                         chunk_off[p.row] + p.first, p.count);
       cl_event ev = nullptr;
       launch(queue.get(), kernel.get(), p.count, local, &ev, what);
-      cl_check(clFlush(queue.get()), "clFlush");
+      cl_check(cl().clFlush(queue.get()), "clFlush");
       std::string phase = "row " + std::to_string(p.row + 1) + "/" + std::to_string(rows);
       if (subtrees > 1) {
         phase += " (sub-tree " + std::to_string(s + 1) + "/" + std::to_string(subtrees) + ")";
@@ -421,10 +422,10 @@ void OpenClCompute::build_rows(uint32_t arity, const uint8_t* leaves, size_t n, 
     };
     run_pipelined(pieces.size(), enqueue, progress);
     for (size_t r = 0; r < rows; ++r) {
-      cl_check(clEnqueueReadBuffer(queue.get(), row_buf.get(), r + 1 == rows ? CL_TRUE : CL_FALSE,
-                                   chunk_off[r] * kElem, widths[r] * kElem,
-                                   rows_out + (tree_off[r] + s * widths[r]) * kElem, 0, nullptr,
-                                   nullptr),
+      cl_check(cl().clEnqueueReadBuffer(
+                   queue.get(), row_buf.get(), r + 1 == rows ? CL_TRUE : CL_FALSE,
+                   chunk_off[r] * kElem, widths[r] * kElem,
+                   rows_out + (tree_off[r] + s * widths[r]) * kElem, 0, nullptr, nullptr),
                "copying tree rows from the device");
     }
   }
@@ -466,18 +467,18 @@ void OpenClCompute::sha254_batch(const uint8_t* pairs, uint8_t* out, size_t n,
     const size_t first = k * batch;
     const size_t m = std::min(batch, n - first);
     const size_t slot = k % 2;
-    cl_check(clEnqueueWriteBuffer(queue.get(), in_buf[slot].get(), CL_FALSE, 0, m * 2 * kElem,
-                                  pairs + first * 2 * kElem, 0, nullptr, nullptr),
+    cl_check(cl().clEnqueueWriteBuffer(queue.get(), in_buf[slot].get(), CL_FALSE, 0, m * 2 * kElem,
+                                       pairs + first * 2 * kElem, 0, nullptr, nullptr),
              "copying sha254 pairs to the device");
     set_arg(kernel.get(), 0, in_buf[slot].get());
     set_arg(kernel.get(), 1, out_buf[slot].get());
     set_arg(kernel.get(), 2, static_cast<cl_ulong>(m));
     launch(queue.get(), kernel.get(), m, local, nullptr, "sha254");
     cl_event ev = nullptr;
-    cl_check(clEnqueueReadBuffer(queue.get(), out_buf[slot].get(), CL_FALSE, 0, m * kElem,
-                                 out + first * kElem, 0, nullptr, &ev),
+    cl_check(cl().clEnqueueReadBuffer(queue.get(), out_buf[slot].get(), CL_FALSE, 0, m * kElem,
+                                      out + first * kElem, 0, nullptr, &ev),
              "copying sha254 results from the device");
-    cl_check(clFlush(queue.get()), "clFlush");
+    cl_check(cl().clFlush(queue.get()), "clFlush");
     return Launch{Event(ev), m, "sha254"};
   };
   run_pipelined((n + batch - 1) / batch, enqueue, progress);

@@ -101,6 +101,19 @@ TEST(FirstNonCanonical, FindsTheLowestElementAtOrAboveR) {
   EXPECT_EQ(first_non_canonical(above.data(), 1), 1u);
 }
 
+TEST(ClApi, LoadsTheIcdLoaderAndNamesWhatIsMissing) {
+  ClApi api;
+  EXPECT_EQ(load_cl_api("libOpenCL.so.1", &api), "");
+  EXPECT_NE(api.clGetPlatformIDs, nullptr);
+  EXPECT_NE(api.clReleaseEvent, nullptr);
+  ClApi none;
+  EXPECT_THAT(load_cl_api("libsealhost-no-such-opencl.so.1", &none),
+              HasSubstr("libsealhost-no-such-opencl.so.1"));
+  EXPECT_EQ(none.clGetPlatformIDs, nullptr) << "a failed load leaves the table untouched";
+  // A library without the OpenCL entry points: the first missing function is named.
+  EXPECT_THAT(load_cl_api("libm.so.6", &none), HasSubstr("has no clGetPlatformIDs"));
+}
+
 TEST(ClError, OutOfMemoryIsResourceExhaustedAndTheRestUnavailable) {
   for (cl_int st : {CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES, CL_OUT_OF_HOST_MEMORY}) {
     const auto e = cl_error(st, "clCreateBuffer");

@@ -167,6 +167,7 @@ void report(const char* what, const Pc1Run& r, double bound_rate, const char* bo
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress visible when redirected to a file
   bool big = false;
   fs::path cache_dir = "/var/tmp/filecoin-parents";
   if (const char* env = std::getenv("FIL_PROOFS_PARENT_CACHE")) cache_dir = env;

@@ -241,8 +241,19 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-constexpr uint64_t kConsumerPrefetch = 4;
+constexpr uint64_t kConsumerPrefetch = 8;
 constexpr uint64_t kGatherPrefetch = 16;
+
+// Prefetches the parent labels of node `ahead`: expander parents (previous layer) always, DRG
+// parents (current layer) only when already computed (< done): the rest are hot anyway.
+inline void prefetch_parents(const uint32_t* pf, bool first, uint64_t done, const uint8_t* cur,
+                             const uint8_t* prev) {
+  for (uint32_t i = 0; i < kBaseDegree; ++i) {
+    if (pf[i] < done) __builtin_prefetch(cur + uint64_t{pf[i]} * 32);
+  }
+  if (first) return;
+  for (uint32_t i = kBaseDegree; i < kDegree; ++i) __builtin_prefetch(prev + uint64_t{pf[i]} * 32);
+}
 
 inline void spin_wait(unsigned& spins) {
   if (++spins < 256) {
@@ -259,7 +270,11 @@ class Pc1Engine {
     layer_bytes_ = nodes_ * kLabelBytes;
     n_ = req.replica_ids.size();
     interval_ = std::clamp<uint64_t>(nodes_ / 16, 1, 4096);
-    slots_ = n_ <= 1 ? 1024 : (n_ <= 2 ? 512 : 256);
+    // A ring of about 4 MiB: several milliseconds of hashing work, so the hasher keeps going
+    // through a scheduler time slice in which the producer does not run (shared machines), while
+    // still fitting the last-level cache; the hasher prefetches its slots.
+    slots_ = 8192;
+    while (slots_ > 256 && slots_ * n_ * kSlotBytes > (size_t{4} << 20)) slots_ /= 2;
   }
 
   std::vector<Pc1SectorResult> run();
@@ -398,13 +413,10 @@ void Pc1Engine::label_layer_inline(uint32_t layer) {
   std::vector<sha256::State> states(n_);
   for (size_t s = 0; s < n_; ++s) slots[s] = slot(0, s);
   for (uint64_t v = 1; v < nodes_; ++v) {
-    if (!first && v + kGatherPrefetch < nodes_) {
+    if (v + kGatherPrefetch < nodes_) {
       const uint32_t* pf = req_.parent_cache->parents(v + kGatherPrefetch);
       for (size_t s = 0; s < n_; ++s) {
-        const uint8_t* prev = sectors_[s].prev->data();
-        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
-          __builtin_prefetch(prev + uint64_t{pf[i]} * 32);
-        }
+        prefetch_parents(pf, first, v, sectors_[s].cur->data(), sectors_[s].prev->data());
       }
     }
     const uint32_t* p = req_.parent_cache->parents(v);
@@ -444,13 +456,10 @@ void Pc1Engine::produce(uint32_t layer) {
       spin_wait(spins);
       done = consumed_.load(std::memory_order_acquire);
     }
-    if (!first && v + kGatherPrefetch < nodes_) {
+    if (v + kGatherPrefetch < nodes_) {
       const uint32_t* pf = cache.parents(v + kGatherPrefetch);
       for (size_t s = 0; s < n_; ++s) {
-        const uint8_t* prev = sectors_[s].prev->data();
-        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
-          __builtin_prefetch(prev + uint64_t{pf[i]} * 32);
-        }
+        prefetch_parents(pf, first, done, sectors_[s].cur->data(), sectors_[s].prev->data());
       }
     }
     const uint32_t* p = cache.parents(v);

@@ -57,14 +57,14 @@ void expect_layers_equal(const fs::path& dir, const LayerLabels& labels) {
 
 class Pc1Test : public ::testing::Test {
  protected:
+  // CTest runs every test in its own process: the caches live in the build tree so they are
+  // generated once, not per test (creation is atomic, so parallel ctest runs are fine).
   static const ParentCache& cache(const char* proof) {
-    static TempDir dir;
     static std::map<std::string, ParentCache> caches;
     auto it = caches.find(proof);
     if (it == caches.end()) {
-      it = caches
-               .emplace(proof,
-                        ParentCache::open_or_create(Graph(lookup_seal_proof(proof)), dir.path()))
+      const fs::path dir = fs::path(SEALHOST_TEST_BINARY_DIR) / "sdr-test-parent-cache";
+      it = caches.emplace(proof, ParentCache::open_or_create(Graph(lookup_seal_proof(proof)), dir))
                .first;
     }
     return it->second;

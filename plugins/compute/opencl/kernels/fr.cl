@@ -159,7 +159,9 @@ inline fr_t fr_mul(fr_t a, fr_t b) {
 
 #endif
 
-inline fr_t fr_sqr(fr_t a) { return fr_mul(a, a); }
+inline fr_t fr_sqr(fr_t a) {
+  return fr_mul(a, a);
+}
 
 // The Poseidon S-box x^5.
 inline fr_t fr_pow5(fr_t x) {

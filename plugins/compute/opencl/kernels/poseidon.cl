@@ -19,7 +19,9 @@
 #define PRE_OFF (MDS_OFF + WIDTH * WIDTH)
 #define SPARSE_OFF (PRE_OFF + WIDTH * WIDTH)
 
-inline fr_t kc(const global ulong* k, uint index) { return fr_load(k + 4 * (size_t)index); }
+inline fr_t kc(const global ulong* k, uint index) {
+  return fr_load(k + 4 * (size_t)index);
+}
 
 // s = m * s for a dense row-major WIDTH x WIDTH matrix starting at element `off`.
 inline void dense_mix(fr_t* s, const global ulong* k, uint off) {

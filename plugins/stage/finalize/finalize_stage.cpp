@@ -270,6 +270,17 @@ FinalizeOutput FinalizeStage::finalize(const FinalizeInput& in, const sdk::Job& 
     throw sdk::not_found(what + ": cache dir " + in.cache_dir + " does not exist" +
                          (st ? " and " + st->id() + " holds none" : "") + " (run pc1/pc2 first)");
   }
+  if (in.unsealed_path) {
+    // A caller mixing up paths must never make finalize delete the replica or PoSt files.
+    const fs::path u = fs::absolute(*in.unsealed_path).lexically_normal();
+    const fs::path c = fs::absolute(*cache).lexically_normal();
+    const auto rel = u.lexically_relative(c);
+    if (same_file(u, *sealed) || (!rel.empty() && *rel.begin() != "..")) {
+      throw sdk::invalid_argument(what + ": unsealed_path " + *in.unsealed_path +
+                                  " is the sealed file or lies in the cache dir (pass the "
+                                  "sector's unsealed copy, or omit unsealed_path)");
+    }
+  }
   std::optional<fs::path> unsealed;
   if (want_unsealed) {
     unsealed = locate(SEALHOST_FT_UNSEALED, *in.unsealed_path);

@@ -121,6 +121,25 @@ TEST_F(FinalizeStageTest, KeepUnsealedWithoutTheFileIsRefusedBeforeDeleting) {
   EXPECT_TRUE(all_exist(set.sealing));
 }
 
+TEST_F(FinalizeStageTest, UnsealedPathPointingAtKeptFilesIsRefused) {
+  const auto set = sector();
+  for (const fs::path& bad : {tmp_ / "sealed", tmp_ / "cache" / "p_aux", tmp_ / "cache",
+                              tmp_ / "cache" / "." / "t_aux"}) {
+    auto in = input();
+    in.unsealed_path = bad.string();
+    try {
+      make().finalize(in, sdk::Job(nullptr));
+      ADD_FAILURE() << "accepted unsealed_path " << bad;
+    } catch (const sdk::Error& e) {
+      EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
+      EXPECT_THAT(e.what(), HasSubstr("unsealed_path"));
+    }
+  }
+  EXPECT_TRUE(all_exist(set.sealing));
+  EXPECT_TRUE(all_exist(set.post));
+  EXPECT_TRUE(fs::exists(tmp_ / "sealed"));
+}
+
 TEST_F(FinalizeStageTest, WithoutUnsealedPathNothingElseIsTouched) {
   sector();
   auto in = input();

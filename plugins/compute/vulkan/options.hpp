@@ -42,6 +42,9 @@ struct VulkanOptions {
   std::string device;         // "" = automatic choice
   size_t batch = kAutoBatch;  // 0 = chosen by device type
   uint64_t memory_limit = 0;  // bytes; 0 = automatic
+  // Not an option: tests set it to take the discrete-GPU path (device-local buffers filled
+  // through a staging buffer) on a CPU driver or integrated GPU.
+  bool force_staging = false;
 
   static VulkanOptions parse(const sdk::Options& o) {
     VulkanOptions v{o.get_string("device"), static_cast<size_t>(o.get_int("batch")),

@@ -183,12 +183,14 @@ VulkanCompute::VulkanCompute(const VulkanOptions& options, sdk::Logger log)
     }
     mapped_ = any;
   }
+  if (options.force_staging) mapped_ = false;
   if (batch_ == kAutoBatch)
     batch_ = pd.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? kCpuDriverBatch : kGpuBatch;
   uint64_t limit = options.memory_limit;
   if (limit == 0) limit = std::max<uint64_t>(pd.device_local_bytes / 2, kMinMemoryLimit);
   const uint64_t staging = mapped_ ? 0 : std::min(kMaxStagingBytes, limit / 8);
-  capacity_ = std::min<uint64_t>(limit - kReservedBytes - staging, ctx_.max_storage_range());
+  capacity_ = std::min<uint64_t>(
+      {limit - kReservedBytes - staging, ctx_.max_storage_range(), ctx_.max_allocation()});
   capacity_ &= ~uint64_t{255};
   max_groups_ = std::max(1u, ctx_.properties().limits.maxComputeWorkGroupCount[0]);
 

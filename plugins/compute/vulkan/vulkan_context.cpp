@@ -440,6 +440,15 @@ VulkanContext::VulkanContext(const std::string& selector, size_t submissions) {
     vkGetPhysicalDeviceProperties(physical_.handle, &properties_);
     vkGetPhysicalDeviceMemoryProperties(physical_.handle, &memory_);
     compute_units_ = count_compute_units(physical_.handle, physical_.type);
+    if (properties_.apiVersion >= VK_API_VERSION_1_1) {
+      VkPhysicalDeviceMaintenance3Properties m3{};
+      m3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
+      VkPhysicalDeviceProperties2 p2{};
+      p2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+      p2.pNext = &m3;
+      vkGetPhysicalDeviceProperties2(physical_.handle, &p2);
+      if (m3.maxMemoryAllocationSize > 0) max_allocation_ = m3.maxMemoryAllocationSize;
+    }
     if (properties_.apiVersion >= VK_API_VERSION_1_2) {
       VkPhysicalDeviceDriverProperties drv{};
       drv.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES;

@@ -128,6 +128,8 @@ class VulkanContext {
 
   // The largest buffer the device lets one storage binding address, rounded down to 256 bytes.
   VkDeviceSize max_storage_range() const;
+  // The largest single allocation the driver allows (maxMemoryAllocationSize, Vulkan 1.1).
+  VkDeviceSize max_allocation() const { return max_allocation_; }
 
   // Ring of command buffers: begin() waits for the oldest submission to finish if it is still
   // pending (returning it through `finished` so the caller can account for it), resets it and
@@ -160,6 +162,7 @@ class VulkanContext {
   VkPhysicalDeviceMemoryProperties memory_{};
   std::string driver_;
   uint32_t compute_units_ = 1;
+  VkDeviceSize max_allocation_ = ~VkDeviceSize{0};
   uint32_t queue_family_ = 0;
   VkDevice device_ = VK_NULL_HANDLE;
   VkQueue queue_ = VK_NULL_HANDLE;

@@ -25,16 +25,19 @@ bool fr_geq_p(uint a[8]) {
   return true;
 }
 
-uint[8] fr_sub_p(uint a[8]) {
+// a + top * 2^256 reduced once: a - r when that does not borrow (or when top is set), else a.
+// Branch-free (subtract, then select), so every invocation of a SIMD group runs the same code.
+uint[8] fr_reduce_once(uint a[8], uint top) {
+  uint d[8];
   uint borrow = 0u;
   [[unroll]] for (int i = 0; i < 8; ++i) {
-    uint d = a[i] - FR_P[i];
-    uint b1 = a[i] < FR_P[i] ? 1u : 0u;
-    uint d2 = d - borrow;
-    uint b2 = d < borrow ? 1u : 0u;
-    a[i] = d2;
-    borrow = b1 + b2;
+    uint b1, b2;
+    uint x = usubBorrow(a[i], FR_P[i], b1);
+    d[i] = usubBorrow(x, borrow, b2);
+    borrow = b1 | b2;
   }
+  bool use_d = top != 0u || borrow == 0u;
+  [[unroll]] for (int i = 0; i < 8; ++i) a[i] = use_d ? d[i] : a[i];
   return a;
 }
 
@@ -43,14 +46,12 @@ uint[8] fr_add(uint a[8], uint b[8]) {
   uint c[8];
   uint carry = 0u;
   [[unroll]] for (int i = 0; i < 8; ++i) {
-    uint s = a[i] + b[i];
-    uint c1 = s < a[i] ? 1u : 0u;
-    uint s2 = s + carry;
-    uint c2 = s2 < s ? 1u : 0u;
-    c[i] = s2;
+    uint c1, c2;
+    uint s = uaddCarry(a[i], b[i], c1);
+    c[i] = uaddCarry(s, carry, c2);
     carry = c1 + c2;
   }
-  return fr_geq_p(c) ? fr_sub_p(c) : c;
+  return fr_reduce_once(c, 0u);
 }
 
 // Montgomery product a * b * 2^-256 mod r (CIOS). For a, b < r the result is < r.
@@ -60,40 +61,33 @@ uint[8] fr_mul(uint a[8], uint b[8]) {
     // t += a * b[i]. a[j]*b[i] + t[j] + carry < 2^64, so the high word absorbs both carries.
     uint carry = 0u;
     [[unroll]] for (int j = 0; j < 8; ++j) {
-      uint hi, lo;
+      uint hi, lo, c1, c2;
       umulExtended(a[j], b[i], hi, lo);
-      uint s = t[j] + lo;
-      uint c1 = s < lo ? 1u : 0u;
-      uint s2 = s + carry;
-      c1 += s2 < s ? 1u : 0u;
-      t[j] = s2;
-      carry = hi + c1;
+      uint s = uaddCarry(t[j], lo, c1);
+      t[j] = uaddCarry(s, carry, c2);
+      carry = hi + c1 + c2;
     }
-    uint s8 = t[8] + carry;
-    t[9] = s8 < carry ? 1u : 0u;
-    t[8] = s8;
-    // t = (t + m * r) / 2^32 with m chosen so the low word cancels.
+    uint c9;
+    t[8] = uaddCarry(t[8], carry, c9);
+    t[9] = c9;
+    // t = (t + m * r) / 2^32 with m = -t[0] so the low word cancels. r's low word is 1, so
+    // m * r[0] = m and t[0] + m carries exactly when t[0] != 0.
     uint m = t[0] * FR_INV;
-    uint hi, lo;
-    umulExtended(m, FR_P[0], hi, lo);
-    uint s0 = t[0] + lo;
-    carry = hi + (s0 < lo ? 1u : 0u);
+    carry = t[0] != 0u ? 1u : 0u;
     [[unroll]] for (int j = 1; j < 8; ++j) {
+      uint hi, lo, c1, c2;
       umulExtended(m, FR_P[j], hi, lo);
-      uint s = t[j] + lo;
-      uint c1 = s < lo ? 1u : 0u;
-      uint s2 = s + carry;
-      c1 += s2 < s ? 1u : 0u;
-      t[j - 1] = s2;
-      carry = hi + c1;
+      uint s = uaddCarry(t[j], lo, c1);
+      t[j - 1] = uaddCarry(s, carry, c2);
+      carry = hi + c1 + c2;
     }
-    uint s7 = t[8] + carry;
-    t[7] = s7;
-    t[8] = t[9] + (s7 < carry ? 1u : 0u);
+    uint c7;
+    t[7] = uaddCarry(t[8], carry, c7);
+    t[8] = t[9] + c7;
   }
   uint res[8] = uint[8](t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]);
   // t < 2r: one conditional subtraction (t[8] is the 2^256 bit of t).
-  return (t[8] != 0u || fr_geq_p(res)) ? fr_sub_p(res) : res;
+  return fr_reduce_once(res, t[8]);
 }
 
 // x^5 as x^2, x^4, x^5 through one multiplication site: every inlined copy of fr_mul costs

@@ -122,8 +122,10 @@ TEST(VulkanComputeTest, DeviceInfoNamesTheVulkanDevice) {
       << "batch = 0 picks the submission size by device type";
 }
 
-TEST(VulkanComputeTest, EveryArityAndTagEqualsTheLibrary) {
-  for (size_t arity : poseidon::kSupportedArities) {
+TEST(VulkanComputeTest, FilecoinAritiesAndTheWidestEqualTheLibrary) {
+  // The arities Filecoin trees and columns use and the widest state; compute_suite covers all
+  // seven (each arity is a pipeline the driver compiles, ~2 CPU-s on lavapipe without its cache).
+  for (size_t arity : {2u, 8u, 11u, 36u}) {
     const auto a = static_cast<uint32_t>(arity);
     for (uint32_t tag : {sdk::kTagMerkleTree, sdk::kTagConstantLength}) {
       const size_t n = 67;  // more than one workgroup of 64
@@ -245,6 +247,37 @@ TEST(VulkanComputeTest, OverlappingBuffersAreReadBeforeWritten) {
   proofs::sha256::sha254_nodes(in.data(), want.data(), n);
   shared().sha254_batch(sha.data(), sha.data(), n, kNoJob);
   EXPECT_EQ(Bytes(sha.begin(), sha.begin() + n * 32), want);
+}
+
+TEST(VulkanComputeTest, TheStagedPathOfDiscreteGpusGivesTheSameResults) {
+  VulkanOptions o = options();
+  o.force_staging = true;
+  o.memory_limit = kMinMemoryLimit;  // 2 MiB of staging: bigger copies take several rounds
+  VulkanCompute c(o);
+  EXPECT_FALSE(c.mapped_memory());
+  const size_t n = 100000;  // 6.4 MB of pairs through a 2 MiB staging buffer
+  const Bytes pairs = random_elements(2 * n, 12);
+  Bytes sha(n * 32), want(n * 32);
+  c.sha254_batch(pairs.data(), sha.data(), n, kNoJob);
+  proofs::sha256::sha254_nodes(pairs.data(), want.data(), n);
+  EXPECT_EQ(sha, want);
+
+  const Bytes in = random_elements(300 * 11, 13);
+  Bytes out(300 * 32);
+  c.poseidon_batch(11, sdk::kTagConstantLength, in.data(), out.data(), 300, kNoJob);
+  EXPECT_EQ(out, reference_poseidon(11, sdk::kTagConstantLength, in, 300));
+
+  const Bytes leaves = random_elements(4096, 14);
+  Bytes rows(sdk::tree_rows_nodes(4096, 8) * 32);
+  c.tree_build(8, leaves.data(), 4096, rows.data(), kNoJob);
+  EXPECT_EQ(rows, reference_rows(8, leaves));
+
+  Bytes bad = in;
+  std::memset(&bad[77 * 32], 0xff, 32);
+  std::string msg;
+  EXPECT_EQ(status_of([&] { c.poseidon_batch(11, 0, bad.data(), out.data(), 300, kNoJob); }, &msg),
+            SEALHOST_E_INVALID_ARGUMENT);
+  EXPECT_THAT(msg, HasSubstr("input element 77 ")) << "the status word is read back staged too";
 }
 
 TEST(VulkanComputeTest, CancelStopsBetweenSubmissionsAndTheInstanceKeepsWorking) {

@@ -18,6 +18,7 @@
 namespace sealhost::proofs::pc2 {
 namespace {
 
+static_assert(sizeof(Node) == 32, "nodes are hashed in place from std::vector<Node>");
 static_assert(std::endian::native == std::endian::little,
               "pc2 reads 32-byte field elements as little-endian u64 limbs");
 
@@ -248,7 +249,7 @@ class Pc2Run {
     for (size_t i = 0; i < count; ++i) {
       roots.push_back(build_tree(tree_c_tmp[i], columns, i, {std::nullopt}, build));
     }
-    out.comm_c = merkle::compound_root(shape_, roots);
+    out.comm_c = compound_root(roots);
 
     // TreeRLast: level-cache stores over the replica, written while it is encoded.
     const merkle::StoreLayout r_layout{
@@ -260,8 +261,8 @@ class Pc2Run {
     for (size_t i = 0; i < count; ++i) {
       roots.push_back(build_tree(tree_r_tmp[i], replica, i, r_layout, build));
     }
-    out.comm_r_last = merkle::compound_root(shape_, roots);
-    out.comm_r = comm_r(out.comm_c, out.comm_r_last);
+    out.comm_r_last = compound_root(roots);
+    out.comm_r = hash_nodes(2, {out.comm_c, out.comm_r_last})[0];
 
     check_cancel();
     sealed_->sync();
@@ -295,6 +296,24 @@ class Pc2Run {
     } catch (const std::exception& e) {
       throw Pc2Error(path.string() + ": " + e.what(), Pc2ErrorKind::kIo);
     }
+  }
+
+  // Hashes consecutive groups of `arity` nodes on the engine (MerkleTree tag).
+  std::vector<Node> hash_nodes(size_t arity, const std::vector<Node>& nodes) {
+    std::vector<Node> out(nodes.size() / arity);
+    engine_call(engine_, "compound levels", [&] {
+      engine_.hash_batch(arity, PoseidonTag::kMerkleTree, nodes.front().data(), out.front().data(),
+                         out.size());
+    });
+    return out;
+  }
+
+  // Sub level over consecutive base roots, then the top level (spec §10, P9).
+  Node compound_root(const std::vector<Node>& base_roots) {
+    if (shape_.sub_arity == 0) return base_roots.front();
+    const auto subs = hash_nodes(shape_.sub_arity, base_roots);
+    if (shape_.top_arity == 0) return subs.front();
+    return hash_nodes(shape_.top_arity, subs).front();
   }
 
   void check_cancel() const {

@@ -193,6 +193,26 @@ TEST_F(LoadedFinalizeTest, MovesTheSectorThroughStorageLocal) {
   EXPECT_EQ(again.kept, out.kept);
 }
 
+TEST_F(LoadedFinalizeTest, ResumesAMoveThatStoppedHalfway) {
+  attach_paths();
+  testing::CacheSet set;
+  auto in = sealed_sector(13, &set);
+  in.move_to = store_.id;
+  // An earlier run got as far as moving the sealed file (a cancelled multi-type move keeps the
+  // files already moved), but not the cache dir.
+  storage().move({1000, 13, k2KiB}, SEALHOST_FT_SEALED, store_.id);
+  ASSERT_FALSE(fs::exists(in.sealed_path));
+  const auto out = parse_output(client().run(format_input(in)));
+  EXPECT_TRUE(out.moved);
+  EXPECT_EQ(out.bytes_moved, 32u + 64u + 1234u);  // only the cache dir's remaining files
+  EXPECT_EQ(out.bytes_freed, set.sealing_bytes + k2KiB);
+  EXPECT_EQ(out.sealed_path, (fs::path(store_.location) / "sealed/s-t01000-13").string());
+  EXPECT_EQ(out.cache_dir, (fs::path(store_.location) / "cache/s-t01000-13").string());
+  for (const auto& l : storage().find({1000, 13, k2KiB}, sdk::kAllFileTypes)) {
+    EXPECT_EQ(l.path_id, store_.id);
+  }
+}
+
 TEST_F(LoadedFinalizeTest, KeptUnsealedCopyMovesToo) {
   attach_paths();
   auto in = sealed_sector(8);

@@ -81,9 +81,11 @@ struct Pc1Request {
   unsigned threads = 2;
   // 0: proof->layers. Tests set fewer or more layers on small graphs.
   uint32_t layers_override = 0;
-  // Called from the hashing thread a few hundred times per layer and at every layer end.
+  // Called from the hashing thread every min(4096, nodes/16) nodes and at every layer end; keep
+  // it cheap. An exception thrown here stops the run (complete layers are kept) and propagates.
   std::function<void(const Pc1Progress&)> progress;
-  // Polled every few thousand nodes; returning true stops the run with SdrCancelled.
+  // Polled before each layer and every min(4096, nodes/16) nodes (a few ms); returning true
+  // stops the run with SdrCancelled.
   std::function<bool()> cancelled;
   // Free bytes available at a path; default: statvfs (f_bavail * f_frsize).
   std::function<uint64_t(const std::filesystem::path&)> free_space;
@@ -100,7 +102,8 @@ struct Pc1SectorResult {
 
 // Labels all sectors of the request. Throws SdrError on bad input (naming the field), missing
 // free space (naming the dir, the need and what is free) or I/O errors, and SdrCancelled when
-// cancelled. Results are in request order.
+// cancelled. Results are in request order. Blocking; concurrent calls are fine as long as they
+// use different cache dirs (a ParentCache may be shared).
 std::vector<Pc1SectorResult> run_pc1(const Pc1Request& request);
 
 }  // namespace sealhost::proofs::sdr

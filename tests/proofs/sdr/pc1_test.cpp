@@ -237,6 +237,23 @@ TEST_F(Pc1Test, CancelKeepsCompleteLayersAndResumes) {
   }
 }
 
+TEST_F(Pc1Test, ThrowingProgressCallbackStopsCleanly) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const fs::path dir = tmp_.path() / "throws";
+  auto req = request(proof, pc, {replica(5)}, {dir}, 2, 11);
+  req.progress = [](const Pc1Progress& p) {
+    if (p.layer == 3 && p.nodes_done >= 8) throw std::runtime_error("progress sink failed");
+  };
+  EXPECT_THROW(run_pc1(req), std::runtime_error);
+  for (const auto& e : fs::directory_iterator(dir)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp"), std::string::npos) << e.path();
+  }
+  const auto res = run_pc1(request(proof, pc, {replica(5)}, {dir}, 2, 11));
+  EXPECT_EQ(res[0].layers_resumed, 2u);
+  expect_layers_equal(dir, label_in_memory(pc, replica(5), 11));
+}
+
 TEST_F(Pc1Test, CompleteRunIsNotRedone) {
   const auto& proof = lookup_seal_proof("2KiB-v1.1");
   const auto& pc = cache("2KiB-v1.1");

@@ -5,7 +5,9 @@
 //   ColumnHashes  poseidon_batch arity 11 (the 11-layer column hash), 16384 hashes
 //   Sha254Row     sha254_batch over one 8 MiB tree_d row (131072 nodes)
 // Counters: hash/s (wall clock of the call, copies in and out included), MiB/s of input, and
-// ratio_cpu = hash/s over sealhost.compute.cpu's rate for the same call (> 1: the GPU wins).
+// ratio_cpu = hash/s over sealhost.compute.cpu's rate for the same call (> 1: the GPU wins),
+// cores_used = process CPU-seconds per wall second during the Vulkan calls (a GPU driver needs
+// little; a CPU driver such as lavapipe shows how many cores the shared machine gave it).
 // The Vulkan device is the plugin's default choice (first discrete GPU, ...); set
 // SEALHOST_BENCH_VULKAN_OPTIONS="device=1;batch=65536" (TOML values) to choose another. The first
 // call of each kind is made before timing: it builds the pipeline (driver shader compile).
@@ -39,10 +41,13 @@ constexpr double kMiB = 1024.0 * 1024.0;
 constexpr size_t kColumnHashes = 16384;
 constexpr size_t kShaNodes = 131072;
 
-double now() {
+double seconds(clockid_t clock) {
   timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+double now() {
+  return seconds(CLOCK_MONOTONIC);
 }
 
 size_t tree_leaves() {
@@ -123,17 +128,19 @@ double best_rate(host::ComputeClient& c, const Work& w, int rounds) {
 
 void BM_Vulkan(benchmark::State& state) {
   const Work& w = g_work[static_cast<size_t>(state.range(0))];
-  double wall = 0;
+  double wall = 0, cpu = 0;
   for (auto _ : state) {
-    const double t0 = now();
+    const double t0 = now(), c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
     w.run(*g_vulkan);
     wall += now() - t0;
+    cpu += seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
   }
   const double calls = static_cast<double>(state.iterations());
   const double rate = calls * static_cast<double>(w.hashes) / wall;
   state.counters["hash/s"] = rate;
   state.counters["MiB/s"] = calls * w.input_bytes / kMiB / wall;
   state.counters["ratio_cpu"] = rate / g_cpu_rate[static_cast<size_t>(state.range(0))];
+  state.counters["cores_used"] = cpu / wall;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "proofs/pc2/poseidon_engine.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <stdexcept>
 #include <thread>
@@ -15,7 +16,9 @@ namespace {
 // Below this many hashes per worker a thread costs more than it saves.
 constexpr size_t kMinHashesPerThread = 256;
 
-// Runs body(begin, end) over [0, n) split into at most `threads` contiguous ranges; rethrows the
+// Runs body(begin, end) over [0, n) on up to `threads` threads (the caller included). Work is
+// handed out in grains from a shared counter rather than split statically, so a thread that the
+// OS deschedules on a busy machine does not leave the others waiting at the end. Rethrows the
 // first worker exception after every worker has finished.
 template <class Body>
 void parallel_ranges(size_t n, unsigned threads, const Body& body) {
@@ -24,19 +27,24 @@ void parallel_ranges(size_t n, unsigned threads, const Body& body) {
     body(size_t{0}, n);
     return;
   }
+  const size_t grain = std::max(kMinHashesPerThread, n / (workers * 16));
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
   std::vector<std::exception_ptr> errors(workers);
-  std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  const size_t step = (n + workers - 1) / workers;
   auto run = [&](size_t w) {
-    const size_t begin = std::min(n, w * step);
-    const size_t end = std::min(n, begin + step);
     try {
-      if (begin < end) body(begin, end);
+      for (;;) {
+        const size_t begin = next.fetch_add(grain);
+        if (begin >= n || failed.load(std::memory_order_relaxed)) return;
+        body(begin, std::min(n, begin + grain));
+      }
     } catch (...) {
       errors[w] = std::current_exception();
+      failed = true;
     }
   };
+  std::vector<std::thread> pool;
+  pool.reserve(workers - 1);
   for (size_t w = 1; w < workers; ++w) pool.emplace_back(run, w);
   run(0);
   for (auto& t : pool) t.join();

@@ -106,6 +106,16 @@ TEST(Pc2Engine, RejectsBadArityGeometryAndInput) {
                std::invalid_argument);
 }
 
+TEST(Pc2Engine, AWorkerThreadFailureReachesTheCaller) {
+  const size_t n = 4096;
+  auto in = testing::random_nodes(n * 2, 11);
+  std::fill(in.begin() + 3000 * 64, in.begin() + 3000 * 64 + 32, 0xff);  // hash 3000, input 0
+  std::vector<uint8_t> out(n * 32);
+  CpuPoseidonEngine engine(2);
+  EXPECT_THROW(engine.hash_batch(2, PoseidonTag::kMerkleTree, in.data(), out.data(), n),
+               std::invalid_argument);
+}
+
 // ---- encoding ----
 
 TEST(Pc2Encode, CurioVectorEncodesAndDecodes) {

@@ -5,6 +5,8 @@
 #include "host/plugin/component.hpp"
 #include "host/plugin/directory.hpp"
 #include "proofs/c1/c1.hpp"
+#include "proofs/c1/c1_json.hpp"
+#include "proofs/c1/synth_proofs.hpp"
 #include "proofs/challenges/challenges.hpp"
 #include "proofs/cid/cid.hpp"
 #include "proofs/commp/commp.hpp"
@@ -12,6 +14,7 @@
 #include "proofs/sdr/graph.hpp"
 #include "proofs/sdr/seal_proof.hpp"
 
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <boost/program_options.hpp>
@@ -23,7 +26,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <mutex>
 
@@ -84,6 +89,41 @@ class StageLine {
   std::mutex mu_;
   Clock::time_point start_ = Clock::now(), last_{};
 };
+
+std::string base64(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string unbase64(const std::string& in, const std::string& what) {
+  std::string out(3 * (in.size() / 4) + 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  if (n < 0 || in.size() % 4 != 0) throw std::runtime_error(what + ": not valid base64");
+  size_t pad = 0;
+  if (!in.empty() && in.back() == '=') ++pad;
+  if (in.size() > 1 && in[in.size() - 2] == '=') ++pad;
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+// lotus-bench's Commit2In: what `bench prove` and external C2 provers read.
+std::string commit2_input(uint64_t sector, const std::string& phase1_json, uint64_t sector_size) {
+  return Json{
+      {"SectorNum", sector}, {"Phase1Out", base64(phase1_json)}, {"SectorSize", sector_size}}
+      .dump();
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream f(p, std::ios::binary | std::ios::trunc);
+  f << text;
+  if (!f.flush()) throw std::runtime_error("cannot write " + p.string());
+}
 
 struct BenchArgs {
   uint64_t sector_size = 0;
@@ -336,7 +376,8 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
   }
   const auto comm_r = sdr::bytes32_from_hex(pc2.at("comm_r").get<std::string>(), "pc2");
 
-  // C1: the vanilla PoRep proofs for the seed's challenges.
+  // Synthetic PoRep: every synthetic challenge is proven right after PC2 (the file PC1/PC2 data
+  // can be dropped after); C1 then reads the selected records.
   const auto params = proofs::c1::PoRepParams::for_seal_proof(*proof);
   const sdr::Graph graph(*proof);
   proofs::c1::PublicInputs pub;
@@ -344,40 +385,68 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
   pub.comm_d = comm_d_pieces;
   pub.comm_r = comm_r;
   pub.seed = a.seed;
-  proofs::c1::C1Output c1;
+  const fs::path synth_file = cache / "syn-porep-vanilla-proofs.dat";
+  if (proof->synthetic) {
+    StageLine line("synth", quiet);
+    const auto t0 = Clock::now();
+    proofs::c1::SynthWriteOptions so;
+    so.progress = [&](uint64_t d, uint64_t t) { line.update(d, t, "synthetic"); };
+    proofs::c1::write_synthetic_proofs(params, graph, pub, {cache, sealed}, synth_file, so);
+    const double t = since(t0);
+    secs["pc2"] += t;
+    line.done(t, "synthetic proofs file (counted in pc2)");
+  }
+
+  // C1: the vanilla PoRep proofs for the seed's challenges, as SealCommitPhase1Output JSON.
+  std::string phase1;
   {
     StageLine line("c1", quiet);
     const auto t0 = Clock::now();
-    c1 = proofs::c1::prove_commit1(params, graph, pub, {cache, sealed});
+    const auto c1 = proof->synthetic
+                        ? proofs::c1::read_synthetic_proofs(params, graph, pub, synth_file)
+                        : proofs::c1::prove_commit1(params, graph, pub, {cache, sealed});
+    phase1 = proofs::c1::c1_output_to_json(params, std::string(proof->name), a.ticket, c1);
     secs["c1"] = since(t0);
     size_t n = 0;
     for (const auto& p : c1.partitions) n += p.size();
     line.done(secs["c1"], std::to_string(n) + " challenges in " +
-                              std::to_string(c1.partitions.size()) + " partition(s)");
+                              std::to_string(c1.partitions.size()) + " partition(s), " +
+                              sdk::units::format_size_human(phase1.size()) + " of JSON");
   }
-
-  // C2: a SNARK needs Groth16 parameters and a prover; without one the vanilla proofs are the
-  // proof (accepted by the embedded devnet only).
-  secs["c2"] = 0;
-  if (!a.c2.empty()) {
-    throw std::runtime_error("--c2 " + a.c2 +
-                             ": running a C2 stage from bench seal needs the commit2 input "
-                             "serialiser, which this build does not have yet");
-  }
+  const fs::path phase1_path = work.path() / "c1-output.json";
+  write_text(phase1_path, phase1);
   if (!a.save_commit2_input.empty()) {
-    throw std::runtime_error(
-        "--save-commit2-input: the SealCommitPhase1Output serialiser is not in this build yet");
+    write_text(a.save_commit2_input, commit2_input(a.sector, phase1, a.sector_size));
+    if (!a.json) std::cerr << "  commit2 input saved to " << a.save_commit2_input << "\n";
   }
-  if (!a.json) std::cerr << "  c2         vanilla proofs only (no SNARK; devnet only)\n";
 
-  // Verify: re-derive the challenges and check every proof against comm_d / comm_r.
+  // C2: a SNARK needs Groth16 parameters and a prover: a C2 stage (e.g. c2-external) brings one.
+  // Without it the vanilla proofs are the proof (accepted by the embedded devnet only).
+  secs["c2"] = 0;
+  std::string snark_hex;
+  if (!a.c2.empty()) {
+    StageLine line("c2", quiet);
+    const auto t0 = Clock::now();
+    const Json out = run_stage(
+        a.c2, {{"v", 1}, {"sector", sector_json(a)}, {"phase1_output_path", phase1_path.string()}},
+        line);
+    snark_hex = out.at("proof").get<std::string>();
+    secs["c2"] = since(t0);
+    line.done(secs["c2"], std::to_string(snark_hex.size() / 2) + " proof bytes from " + a.c2);
+  } else if (!a.json) {
+    std::cerr << "  c2         vanilla proofs only (no SNARK; devnet only)\n";
+  }
+
+  // Verify: parse the C1 JSON back, re-derive the challenges and check every proof against
+  // comm_d / comm_r.
   {
     StageLine line("verify", quiet);
     const auto t0 = Clock::now();
-    const auto verdict = proofs::c1::verify_commit1(params, graph, c1);
+    const auto parsed = proofs::c1::c1_output_from_json(params, phase1);
+    const auto verdict = proofs::c1::verify_commit1(params, graph, parsed.output);
     secs["verify"] = since(t0);
     if (!verdict) throw std::runtime_error("commit proof does not verify: " + verdict.reason);
-    line.done(secs["verify"], "valid");
+    line.done(secs["verify"], "vanilla proofs valid");
   }
 
   // PoSt: window and winning vanilla proofs of the sealed sector, then their verification.
@@ -419,12 +488,12 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
          {"addpiece", "pc1", "pc2", "c1", "c2", "verify", "window_post", "winning_post"}) {
       s[k] = secs[k];
     }
-    std::cout << Json{{"proof", std::string(proof->name)}, {"sector_size", a.sector_size},
-                      {"comm_d", hex(comm_d_pieces)},      {"comm_r", hex(comm_r)},
-                      {"unsealed_cid", unsealed_cid},      {"sealed_cid", sealed_cid},
-                      {"replica_id", hex(replica_id)},     {"seconds", s}}
-                     .dump(2)
-              << "\n";
+    Json out{{"proof", std::string(proof->name)}, {"sector_size", a.sector_size},
+             {"comm_d", hex(comm_d_pieces)},      {"comm_r", hex(comm_r)},
+             {"unsealed_cid", unsealed_cid},      {"sealed_cid", sealed_cid},
+             {"replica_id", hex(replica_id)},     {"seconds", s}};
+    if (!snark_hex.empty()) out["c2_proof"] = snark_hex;
+    std::cout << out.dump(2) << "\n";
     return 0;
   }
   double total = 0;
@@ -443,6 +512,107 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
     total += secs[k];
   }
   std::printf("%-14s %10.3f\n", "total", total);
+  return 0;
+}
+
+int cmd_bench_prove(const std::vector<std::string>& args, const std::optional<std::string>&) {
+  po::options_description desc(
+      "sealhost bench prove: C2 of a saved commit2 input (bench seal --save-commit2-input, or "
+      "lotus-bench's format)");
+  std::string file, c2;
+  std::vector<std::string> plugin_dirs;
+  bool json = false;
+  desc.add_options()("file", po::value(&file)->required(), "the commit2 input JSON")(
+      "c2", po::value(&c2), "C2 stage component (default: verify the vanilla proofs only)")(
+      "plugin-dir", po::value(&plugin_dirs), "plugin directory (default: the built-in one)")(
+      "json", po::bool_switch(&json), "print a JSON summary on stdout");
+  desc.add_options()("help,h", "show this help");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: sealhost bench prove [--c2 COMPONENT] [--json] FILE\n\n" << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw std::runtime_error(file + ": cannot open");
+  const Json doc = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("Phase1Out") ||
+      !doc["Phase1Out"].is_string() || !doc.contains("SectorNum") ||
+      !doc["SectorNum"].is_number_unsigned() || !doc.contains("SectorSize") ||
+      !doc["SectorSize"].is_number_unsigned()) {
+    throw std::runtime_error(file +
+                             ": not a commit2 input (expected {\"SectorNum\", \"Phase1Out\" "
+                             "(base64), \"SectorSize\"} as bench seal --save-commit2-input "
+                             "writes)");
+  }
+  const uint64_t sector = doc["SectorNum"].get<uint64_t>();
+  const uint64_t sector_size = doc["SectorSize"].get<uint64_t>();
+  const std::string phase1 = unbase64(doc["Phase1Out"].get<std::string>(), file + ": Phase1Out");
+  const Json p1 = Json::parse(phase1, nullptr, false);
+  if (p1.is_discarded() || !p1.contains("registered_proof") ||
+      !p1["registered_proof"].is_string()) {
+    throw std::runtime_error(file + ": Phase1Out is not a SealCommitPhase1Output JSON");
+  }
+  const auto& proof = sdr::lookup_seal_proof(p1["registered_proof"].get<std::string>());
+  if (proof.sector_size != sector_size) {
+    throw std::runtime_error(file + ": SectorSize " + std::to_string(sector_size) +
+                             " does not match the proof " + std::string(proof.name));
+  }
+  const auto params = proofs::c1::PoRepParams::for_seal_proof(proof);
+  const sdr::Graph graph(proof);
+  Json out = {{"proof", std::string(proof.name)}, {"sector", sector}};
+
+  auto t0 = Clock::now();
+  const auto parsed = proofs::c1::c1_output_from_json(params, phase1);
+  const auto verdict = proofs::c1::verify_commit1(params, graph, parsed.output);
+  out["verify_seconds"] = since(t0);
+  out["vanilla_valid"] = static_cast<bool>(verdict);
+  if (!verdict) {
+    throw std::runtime_error(file + ": the vanilla proofs do not verify: " + verdict.reason);
+  }
+  if (!c2.empty()) {
+    host::Config host_part;
+    for (const auto& d : plugin_dirs) host_part.plugin_search_path.emplace_back(d);
+    if (host_part.plugin_search_path.empty()) {
+      host_part.plugin_search_path.push_back(host::default_plugin_dir());
+    }
+    std::vector<std::string> load_errors;
+    auto registry = node::load_plugins(host_part, load_errors);
+    for (const auto& e : load_errors) std::cerr << "warning: " << e << "\n";
+    host::ComponentDirectory::global().bind(registry.get());
+    struct Unbind {
+      ~Unbind() { host::ComponentDirectory::global().clear(); }
+    } unbind;
+    WorkDir work("");
+    const fs::path phase1_path = work.path() / "c1-output.json";
+    write_text(phase1_path, phase1);
+    StageLine line("c2", json);
+    t0 = Clock::now();
+    const Json r = run_stage(c2,
+                             {{"v", 1},
+                              {"sector", {{"miner", 0}, {"number", sector}, {"size", sector_size}}},
+                              {"phase1_output_path", phase1_path.string()}},
+                             line);
+    out["c2_seconds"] = since(t0);
+    out["c2_proof"] = r.at("proof");
+    line.done(out["c2_seconds"].get<double>());
+  }
+  if (json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << proof.name << " sector " << sector << ": vanilla proofs valid (verified in "
+              << out["verify_seconds"].get<double>() << " s)\n";
+    if (out.contains("c2_proof")) {
+      std::cout << "C2 proof (" << out["c2_proof"].get<std::string>().size() / 2 << " bytes) from "
+                << c2 << " in " << out["c2_seconds"].get<double>() << " s\n";
+    } else {
+      std::cout << "no C2 stage given: vanilla proofs only (no SNARK; devnet only)\n";
+    }
+  }
   return 0;
 }
 

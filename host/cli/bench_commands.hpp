@@ -10,5 +10,7 @@
 namespace sealhost::cli {
 
 int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std::string>& repo);
+// `sealhost bench prove FILE`: C2 (or vanilla verification) of a saved commit2 input.
+int cmd_bench_prove(const std::vector<std::string>& args, const std::optional<std::string>& repo);
 
 }  // namespace sealhost::cli

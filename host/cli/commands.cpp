@@ -495,6 +495,8 @@ const std::map<std::string, CommandInfo>& commands() {
       {"debug parent-cache", {"SDR parent cache path and digest", cmd_debug_parent_cache}},
       {"debug labels", {"SDR label of a node of a small graph", cmd_debug_labels}},
       {"bench seal", {"seal and prove one sector end to end, with stage times", cmd_bench_seal}},
+      {"bench prove",
+       {"C2 of a saved commit2 input (bench seal --save-commit2-input)", cmd_bench_prove}},
   };
   return kCommands;
 }

@@ -519,7 +519,21 @@ TEST_F(CliTest, BenchSeal2KiBReproducesTheEndToEndVector) {
        {"addpiece", "pc1", "pc2", "c1", "c2", "verify", "window_post", "winning_post"}) {
     EXPECT_TRUE(j["seconds"].contains(k)) << k;
   }
-  // The synthetic proof type and a data piece go through the same pipeline.
+  // The synthetic proof type: its own vector, through the synthetic proofs file.
+  nlohmann::json want_synth;
+  for (const auto& v : doc["vectors"]) {
+    if (v["id"] == "e2e.2k.zero.StackedDrg2KiBV1_1_Feat_SyntheticPoRep") {
+      want_synth = v["expected"];
+    }
+  }
+  auto zero_synth = sealhost(
+      {"bench", "seal", "--sector-size", "2KiB", "--proof", "2KiB-synth", "--json",
+       "--parent-cache", (dir_ / "parents").string(), "--plugin-dir", SEALHOST_TEST_PLUGIN_DIR},
+      dir_);
+  ASSERT_EQ(zero_synth.code, 0) << zero_synth.err;
+  EXPECT_EQ(nlohmann::json::parse(zero_synth.out)["comm_r"], want_synth["comm_r_hex"]);
+
+  // A data piece goes through the same pipeline.
   const fs::path data = dir_ / "deal.bin";
   std::ofstream(data, std::ios::binary) << std::string(1000, 'x');
   auto synth = sealhost({"bench", "seal", "--sector-size", "2KiB", "--proof", "2KiB-synth",
@@ -531,6 +545,38 @@ TEST_F(CliTest, BenchSeal2KiBReproducesTheEndToEndVector) {
   auto bad = sealhost({"bench", "seal", "--sector-size", "3KiB"}, dir_);
   EXPECT_NE(bad.code, 0);
   EXPECT_NE(bad.err.find("2KiB, 8MiB or 512MiB"), std::string::npos) << bad.err;
+}
+
+TEST_F(CliTest, BenchProveVerifiesASavedCommit2Input) {
+  const fs::path saved = dir_ / "c2in.json";
+  auto r = sealhost(
+      {"bench", "seal", "--sector-size", "2KiB", "--json", "--save-commit2-input", saved.string(),
+       "--parent-cache", (dir_ / "parents").string(), "--plugin-dir", SEALHOST_TEST_PLUGIN_DIR},
+      dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(saved);
+  auto c2in = nlohmann::json::parse(in);
+  EXPECT_EQ(c2in["SectorNum"], 1);
+  EXPECT_EQ(c2in["SectorSize"], 2048);
+  ASSERT_TRUE(c2in["Phase1Out"].is_string());
+  auto ok = sealhost({"bench", "prove", "--json", saved.string()}, dir_);
+  ASSERT_EQ(ok.code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["vanilla_valid"], true);
+
+  // Flip one character inside the base64 proof body: the proofs no longer verify (or parse).
+  std::string p1 = c2in["Phase1Out"];
+  const size_t at = p1.size() / 2;
+  p1[at] = p1[at] == 'A' ? 'B' : 'A';
+  c2in["Phase1Out"] = p1;
+  const fs::path tampered = dir_ / "tampered.json";
+  std::ofstream(tampered) << c2in.dump();
+  auto bad = sealhost({"bench", "prove", tampered.string()}, dir_);
+  EXPECT_NE(bad.code, 0) << bad.out;
+  const fs::path garbage = dir_ / "garbage.json";
+  std::ofstream(garbage) << "{\"x\":1}";
+  auto g = sealhost({"bench", "prove", garbage.string()}, dir_);
+  EXPECT_NE(g.code, 0);
+  EXPECT_NE(g.err.find("commit2 input"), std::string::npos) << g.err;
 }
 
 }  // namespace

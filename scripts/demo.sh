@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Quick-start command 1: installs dependencies, builds, and runs the main job: a sealhost repo,
-# its daemon, and what it serves. (Sealing and proving on the embedded devnet join this script as
-# the stage, compute, PoSt and chain plugins land; see docs/roadmap.md.)
+# Quick-start command 1: installs dependencies, builds, and runs the main job: a sealhost repo and
+# its daemon, then seals and proves a real 8 MiB sector end to end through the stage plugins
+# (`sealhost bench seal`: AddPiece, PC1, PC2, C1, vanilla C2, verify, Window/Winning PoSt) with a
+# progress line per stage. (The daemon's own sealing pipeline on the embedded devnet replaces the
+# bench run when the chain plugin lands; see docs/roadmap.md.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -25,8 +27,8 @@ echo "== sealhost plugins list =="
 echo "== sealhost storage list =="
 "$bin" --repo "$repo" storage list
 if [ -x "$(dirname "$bin")/sealhost" ] && "$bin" commp --help >/dev/null 2>&1; then
-  echo "== sealhost commp (256 MiB of random data) =="
-  head -c $((256 << 20)) /dev/urandom > "$repo.piece"
+  echo "== sealhost commp (64 MiB of random data) =="
+  head -c $((64 << 20)) /dev/urandom > "$repo.piece"
   "$bin" commp "$repo.piece"
   rm -f "$repo.piece"
 fi
@@ -34,4 +36,8 @@ echo "== sealhost stop =="
 "$bin" --repo "$repo" stop
 wait $daemon
 trap - EXIT
+echo "== sealhost bench seal --sector-size 8MiB (seal and prove one sector) =="
+"$bin" bench seal --sector-size 8MiB --save-commit2-input "$repo.commit2.json"
+echo "== sealhost bench prove (the saved commit2 input) =="
+"$bin" bench prove "$repo.commit2.json"
 echo "demo done: repo left at $repo"

@@ -316,6 +316,8 @@ void OpenClCompute::poseidon_batch(uint32_t arity, uint32_t tag, const uint8_t* 
 }
 
 size_t OpenClCompute::tree_chunk_leaves(uint32_t arity, size_t n) const {
+  check_arity(arity, "tree_build");
+  if (arity < 2) throw sdk::invalid_argument("tree_build: arity must be at least 2");
   auto fits = [&](size_t leaves) {
     const uint64_t rows = sdk::tree_rows_nodes(leaves, arity);
     return (leaves + rows) * kElem <= memory_limit_ &&

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <memory>
 
 namespace sealhost::stage_c2 {
 namespace fs = std::filesystem;
@@ -194,6 +195,23 @@ void write_private(const fs::path& p, const std::string& data) {
     done += static_cast<size_t>(n);
   }
   ::close(fd);
+}
+
+// Polled every ~100 ms while the prover works: reports the milliseconds spent out of the timeout
+// (once a second, phase "waiting for <who>") and answers whether the job was cancelled.
+CancelFn waiting(const sdk::Job& job, const std::string& who, std::chrono::milliseconds timeout) {
+  const auto t0 = Clock::now();
+  auto last = std::make_shared<Clock::time_point>(t0);
+  return [job, t0, last, total = static_cast<uint64_t>(timeout.count()),
+          phase = "waiting for " + who]() {
+    const auto now = Clock::now();
+    if (now - *last >= std::chrono::seconds(1)) {
+      *last = now;
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - t0).count();
+      job.progress(static_cast<uint64_t>(ms), total, phase);
+    }
+    return job.cancelled();
+  };
 }
 
 }  // namespace
@@ -484,8 +502,8 @@ std::vector<uint8_t> C2ExternalStage::by_command(const C2Input& in, const std::s
   if (!has_input) argv.push_back(input.string());
   log_.debug(what + ": running " + argv[0] + " (" + std::to_string(argv.size() - 1) +
              " arguments)");
-  const auto r = run_process(
-      argv, opts_.timeout, [&] { return job.cancelled(); }, kOutputLimit);
+  const auto r = run_process(argv, opts_.timeout, waiting(job, "prover " + argv[0], opts_.timeout),
+                             kOutputLimit);
   secs = r.seconds;
   const std::string err = r.err_tail.empty() ? "" : "; stderr: " + tail(r.err_tail);
   if (r.cancelled) throw sdk::cancelled(what + ": cancelled; prover " + argv[0] + " killed");
@@ -502,6 +520,7 @@ std::vector<uint8_t> C2ExternalStage::by_command(const C2Input& in, const std::s
     throw sdk::unavailable(what + ": prover " + argv[0] + " exited with status " +
                            std::to_string(r.exit_code) + err);
   }
+  if (!r.err_tail.empty()) log_.debug(what + ": prover stderr: " + tail(r.err_tail, 500));
   std::string text = r.out;
   std::string source = what + ": stdout of " + argv[0];
   if (has_output) {
@@ -521,11 +540,10 @@ std::vector<uint8_t> C2ExternalStage::by_url(const C2Input& in, const std::strin
                                              const sdk::Job& job, double& secs) {
   const std::string what = "c2 " + sector_name(in.sector);
   const auto target = parse_http_url(opts_.url);
-  const auto r = http_post(
-      target, doc,
-      {{"X-Sealhost-Sector", sector_name(in.sector)},
-       {"X-Sealhost-Sector-Size", std::to_string(in.sector.size)}},
-      opts_.timeout, [&] { return job.cancelled(); }, kOutputLimit);
+  const auto r = http_post(target, doc,
+                           {{"X-Sealhost-Sector", sector_name(in.sector)},
+                            {"X-Sealhost-Sector-Size", std::to_string(in.sector.size)}},
+                           opts_.timeout, waiting(job, opts_.url, opts_.timeout), kOutputLimit);
   secs = r.seconds;
   if (r.status < 200 || r.status > 299) {
     const std::string msg = what + ": " + opts_.url + " answered HTTP " + std::to_string(r.status) +

@@ -89,7 +89,9 @@ TEST_F(LoadedC2Test, TransportsAProofThroughTheAbi) {
   const auto out = parse_output(c.run(input(), &job));
   EXPECT_EQ(out.proof, proof);
   EXPECT_EQ(out.sector.number, 5u);
-  EXPECT_THAT(phases, ::testing::ElementsAre("prove", "done"));
+  ASSERT_GE(phases.size(), 2u);  // plus "waiting for …" once a second on a slow machine
+  EXPECT_EQ(phases.front(), "prove");
+  EXPECT_EQ(phases.back(), "done");
 }
 
 TEST_F(LoadedC2Test, ErrorsCrossTheAbiWithTheirCode) {

@@ -352,6 +352,15 @@ TEST_F(C2Test, ProverIgnoringSigtermIsKilled) {
   EXPECT_LT(seconds_since(t0), 5.0);
 }
 
+TEST_F(C2Test, ReportsWaitingProgressAgainstTheTimeout) {
+  const auto slow =
+      script("slow.sh", "#!/bin/sh\nsleep 1.3\necho proof: " + hex_of(fixed_proof()) + "\n");
+  C2ExternalStage st(command({slow.string()}, std::chrono::seconds(20)), sdk::Logger());
+  sdk::testing::FakeJob job;
+  EXPECT_EQ(st.prove(input(), sdk::Job(job.c())).proof, fixed_proof());
+  EXPECT_GE(job.progress_calls(), 3u);  // "prove", at least one "waiting for …", "done"
+}
+
 TEST_F(C2Test, CancelKillsTheProver) {
   const auto slow = script("slow.sh", "#!/bin/sh\nsleep 30\n");
   C2ExternalStage st(command({slow.string()}), sdk::Logger());

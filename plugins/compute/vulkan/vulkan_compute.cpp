@@ -167,8 +167,9 @@ VulkanCompute::VulkanCompute(const sdk::Context& ctx)
     : VulkanCompute(VulkanOptions::parse(ctx.options), ctx.log) {}
 
 VulkanCompute::VulkanCompute(const VulkanOptions& options, sdk::Logger log)
-    : log_(std::move(log)), batch_(options.batch), ctx_(options.device) {
-  options.validate();
+    // Options are checked before the driver is touched, so a typo is reported as such even on a
+    // machine without a device.
+    : log_(std::move(log)), batch_((options.validate(), options.batch)), ctx_(options.device) {
   const auto& pd = ctx_.physical();
   // Host-mapped work buffers where device memory is host memory anyway (CPU drivers, integrated
   // GPUs); discrete GPUs get device-local buffers filled through a staging buffer.

@@ -44,6 +44,18 @@ TEST(VulkanNoDeviceTest, CreateFailsWithUnavailableNamingTheFix) {
   }
 }
 
+TEST(VulkanNoDeviceTest, BadOptionsAreReportedBeforeTheMissingDevice) {
+  VulkanOptions o;
+  o.batch = 3;
+  try {
+    VulkanCompute c{o};
+    FAIL() << "batch = 3 was accepted";
+  } catch (const sdk::Error& e) {
+    EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
+    EXPECT_THAT(e.what(), HasSubstr("batch 3: out of range"));
+  }
+}
+
 TEST(VulkanNoDeviceTest, TheLoadedPluginFailsCreateTheSameWay) {
   host::PluginRegistry registry(host::host_services());
   const auto path = std::filesystem::path(SEALHOST_TEST_PLUGIN_DIR) / "sealhost-compute-vulkan.so";

@@ -66,11 +66,11 @@ class StageLine {
     if (tty_) {
       if (now - last_ < std::chrono::milliseconds(100) && pct < 100) return;
       last_ = now;
-      std::fprintf(stderr, "\r  %-10s %-14.*s %3d%%  %6.1f s   ", stage_.c_str(),
+      std::fprintf(stderr, "\r  %-12s %-14.*s %3d%%  %6.1f s   ", stage_.c_str(),
                    static_cast<int>(phase.size()), phase.data(), pct, since(start_));
       drawn_ = true;
     } else if (pct >= next_pct_) {
-      std::fprintf(stderr, "  %-10s %-14.*s %3d%%  %6.1f s\n", stage_.c_str(),
+      std::fprintf(stderr, "  %-12s %-14.*s %3d%%  %6.1f s\n", stage_.c_str(),
                    static_cast<int>(phase.size()), phase.data(), pct, since(start_));
       next_pct_ = (pct / 25 + 1) * 25;
     }
@@ -78,7 +78,7 @@ class StageLine {
   }
   void done(double seconds, const std::string& note = {}) {
     if (quiet_) return;
-    std::fprintf(stderr, "%s  %-10s done in %.3f s%s%s\n", tty_ && drawn_ ? "\r" : "",
+    std::fprintf(stderr, "%s  %-12s done in %.3f s%s%s\n", tty_ && drawn_ ? "\r" : "",
                  stage_.c_str(), seconds, note.empty() ? "" : "  ", note.c_str());
   }
 
@@ -203,7 +203,9 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
       "data", po::value(&a.data), "payload file for the sector's one deal (default: CC, zeros)")(
       "compute", po::value(&a.compute),
       "compute component for PC2 (default sealhost.compute.cpu; \"builtin\" = in-process)")(
-      "c2", po::value(&a.c2), "C2 stage component (default: vanilla proofs only, no SNARK)")(
+      "c2", po::value(&a.c2),
+      "C2 stage component (default sealhost.stage.c2-vanilla: verified vanilla proofs, devnet "
+      "only; sealhost.stage.c2-external runs a Groth16 prover)")(
       "save-commit2-input", po::value(&a.save_commit2_input),
       "write the commit2 input (lotus-bench format) to FILE")(
       "parent-cache", po::value(&a.parent_cache),
@@ -284,6 +286,11 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
                      options_for("sealhost.stage.pc1", {{"parent_cache_dir", a.parent_cache}}));
   configured.emplace("sealhost.stage.pc2",
                      options_for("sealhost.stage.pc2", {{"compute", a.compute}}));
+  if (a.c2.empty() && !registry->find("sealhost.stage.c2-vanilla")) {
+    throw std::runtime_error(
+        "component sealhost.stage.c2-vanilla is not loaded (build the plugins, pass --plugin-dir, "
+        "or name a C2 stage with --c2)");
+  }
   host::ComponentDirectory::global().bind(registry.get(), std::move(configured));
   struct Unbind {
     ~Unbind() { host::ComponentDirectory::global().clear(); }
@@ -420,21 +427,26 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
     if (!a.json) std::cerr << "  commit2 input saved to " << a.save_commit2_input << "\n";
   }
 
-  // C2: a SNARK needs Groth16 parameters and a prover: a C2 stage (e.g. c2-external) brings one.
-  // Without it the vanilla proofs are the proof (accepted by the embedded devnet only).
-  secs["c2"] = 0;
-  std::string snark_hex;
-  if (!a.c2.empty()) {
+  // C2: a SNARK needs Groth16 parameters and a prover, which a C2 stage such as
+  // sealhost.stage.c2-external brings. By default sealhost.stage.c2-vanilla checks and bundles
+  // the vanilla proofs (accepted by the embedded devnet only, never by mainnet).
+  const std::string c2_id = a.c2.empty() ? "sealhost.stage.c2-vanilla" : a.c2;
+  std::string snark_hex, c2_note;
+  {
     StageLine line("c2", quiet);
     const auto t0 = Clock::now();
     const Json out = run_stage(
-        a.c2, {{"v", 1}, {"sector", sector_json(a)}, {"phase1_output_path", phase1_path.string()}},
+        c2_id, {{"v", 1}, {"sector", sector_json(a)}, {"phase1_output_path", phase1_path.string()}},
         line);
-    snark_hex = out.at("proof").get<std::string>();
     secs["c2"] = since(t0);
-    line.done(secs["c2"], std::to_string(snark_hex.size() / 2) + " proof bytes from " + a.c2);
-  } else if (!a.json) {
-    std::cerr << "  c2         vanilla proofs only (no SNARK; devnet only)\n";
+    if (out.contains("proof")) {
+      snark_hex = out.at("proof").get<std::string>();
+      c2_note = std::to_string(snark_hex.size() / 2) + " proof bytes from " + c2_id;
+    } else {
+      c2_note = "vanilla bundle (devnet only, not a SNARK): " +
+                out.value("bundle_path", std::string("?"));
+    }
+    line.done(secs["c2"], c2_note);
   }
 
   // Verify: parse the C1 JSON back, re-derive the challenges and check every proof against
@@ -508,7 +520,7 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
   for (const char* k :
        {"addpiece", "pc1", "pc2", "c1", "c2", "verify", "window_post", "winning_post"}) {
     std::printf("%-14s %10.3f%s\n", k, secs[k],
-                std::string(k) == "c2" ? "  (vanilla, no SNARK)" : "");
+                std::string(k) == "c2" && snark_hex.empty() ? "  (vanilla, no SNARK)" : "");
     total += secs[k];
   }
   std::printf("%-14s %10.3f\n", "total", total);

@@ -157,6 +157,14 @@ class TempFiles {
       }
     }
     committed_ = true;
+    // Make the renames durable: fsync every directory that received an output.
+    std::vector<std::filesystem::path> dirs;
+    for (const auto& entry : temps_) {
+      auto dir = entry.second.parent_path();
+      if (dir.empty()) dir = ".";
+      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+    }
+    for (const auto& dir : dirs) File(dir, O_RDONLY | O_DIRECTORY, "output directory").sync();
   }
 
  private:

@@ -5,7 +5,9 @@
 #include "host/plugin/directory.hpp"
 #include "host/plugin/host_services.hpp"
 #include "host/plugin/registry.hpp"
+#include "plugins/stage/pc2/compute_engine.hpp"
 #include "plugins/stage/pc2/pc2_record.hpp"
+#include "proofs/pc2/pc2.hpp"
 #include "proofs/sdr/graph.hpp"
 #include "proofs/sdr/labels.hpp"
 #include "proofs/sdr/seal_proof.hpp"
@@ -144,6 +146,33 @@ TEST_F(LoadedPc2Test, RandomSectorSameCommitmentsOnBuiltinAndComputeCpu) {
   EXPECT_EQ(via_compute.comm_r_last, via_builtin.comm_r_last);
   EXPECT_EQ(via_compute.comm_r, via_builtin.comm_r);
   EXPECT_EQ(proofs::pc2::testing::read_file(in.sealed_path), sealed_compute);
+}
+
+TEST_F(LoadedPc2Test, ElevenLayerColumnsAndSubTreesThroughTheComputeComponent) {
+  // 32/64GiB sectors hash 11-label columns; check that path on the loaded compute.cpu with a
+  // 32KiB test shape (16 base trees, sub 8, top 2) against the builtin engine.
+  ComputeEngine compute(sdk::find_compute(host::host_services(), "sealhost.compute.cpu"));
+  proofs::pc2::CpuPoseidonEngine builtin(2);
+  const auto in11 = proofs::pc2::testing::random_nodes(300 * 11, 3);
+  std::vector<uint8_t> a(300 * 32), b(300 * 32);
+  compute.hash_batch(11, proofs::pc2::PoseidonTag::kMerkleTree, in11.data(), a.data(), 300);
+  builtin.hash_batch(11, proofs::pc2::PoseidonTag::kMerkleTree, in11.data(), b.data(), 300);
+  EXPECT_EQ(a, b);
+
+  const fs::path cache = tmp_.path() / "c11";
+  fs::create_directories(cache);
+  const auto sector = proofs::pc2::testing::make_sector(cache, tmp_.path() / "u11", 32768, 11, 4);
+  proofs::pc2::Pc2Options opt;
+  opt.engine = &compute;
+  opt.chunk_leaves = 8;
+  const auto out = proofs::pc2::run_pc2(
+      {32768, 11, cache, tmp_.path() / "u11", tmp_.path() / "s11", std::nullopt, std::nullopt},
+      opt);
+  const auto ref = proofs::pc2::testing::reference_pc2(sector);
+  EXPECT_EQ(out.comm_c, ref.comm_c);
+  EXPECT_EQ(out.comm_r_last, ref.comm_r_last);
+  EXPECT_EQ(out.comm_r, ref.comm_r);
+  EXPECT_EQ(out.tree_c_paths.size(), 16U);
 }
 
 TEST_F(LoadedPc2Test, UnknownComputeComponentFailsAtCreation) {

@@ -579,4 +579,25 @@ TEST_F(CliTest, BenchProveVerifiesASavedCommit2Input) {
   EXPECT_NE(g.err.find("commit2 input"), std::string::npos) << g.err;
 }
 
+TEST_F(CliTest, BenchSeal2KiBGivesTheSameCommRThroughEveryComputeBackend) {
+  // Issue: PC2 through each compute backend gives the vector's comm_r. The OpenCL and Vulkan
+  // backends run here on POCL and lavapipe (installed by scripts/install-deps.sh).
+  const std::string want = "77424390b36f74acd595c40d0e341f4fbff18623feaf8ad72fe73d7490d0d65c";
+  for (const char* compute :
+       {"builtin", "sealhost.compute.cpu", "sealhost.compute.opencl", "sealhost.compute.vulkan"}) {
+    auto r = sealhost(
+        {"bench", "seal", "--sector-size", "2KiB", "--json", "--compute", compute, "--parent-cache",
+         (dir_ / "parents").string(), "--plugin-dir", SEALHOST_TEST_PLUGIN_DIR},
+        dir_);
+    ASSERT_EQ(r.code, 0) << compute << ": " << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["comm_r"], want) << compute;
+  }
+  auto bad = sealhost(
+      {"bench", "seal", "--sector-size", "2KiB", "--compute", "acme.compute.none", "--parent-cache",
+       (dir_ / "parents").string(), "--plugin-dir", SEALHOST_TEST_PLUGIN_DIR},
+      dir_);
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE(bad.err.find("acme.compute.none"), std::string::npos) << bad.err;
+}
+
 }  // namespace

@@ -62,16 +62,23 @@ struct SpawnState {
   }
 };
 
-// Waits up to `limit` for pid to exit; true when reaped (status filled).
-bool reap_within(pid_t pid, int& status, std::chrono::milliseconds limit) {
+// True once pid has exited. It is left a zombie (WNOWAIT), so its pid, which is also its process
+// group id, cannot be reused before the group is killed and the leader reaped.
+bool leader_exited(pid_t pid) {
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    return errno != EINTR;  // ECHILD: nothing left to wait for
+  }
+  return info.si_pid == pid;
+}
+
+bool exits_within(pid_t pid, std::chrono::milliseconds limit) {
   const auto end = Clock::now() + limit;
-  for (;;) {
-    const pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return true;
-    if (r < 0 && errno != EINTR) return true;  // already gone
+  while (!leader_exited(pid)) {
     if (Clock::now() >= end) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  return true;
 }
 
 }  // namespace
@@ -130,13 +137,18 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   bool reaped = false;
   int status = 0;
   bool out_open = true, err_open = true;
+  // Kills the whole group (the leader first gets SIGTERM and `grace` to exit when `gracefully`),
+  // then reaps the leader. Stragglers die with the group even when the leader exited on its own.
   auto kill_group = [&](bool gracefully) {
-    if (gracefully && !reaped) {
+    if (reaped) return;
+    if (gracefully && !leader_exited(pid)) {
       ::kill(-pid, SIGTERM);
-      reaped = reap_within(pid, status, grace);
+      exits_within(pid, grace);
     }
-    ::kill(-pid, SIGKILL);  // stragglers too, even when the leader has exited
-    if (!reaped) reaped = reap_within(pid, status, std::chrono::milliseconds(10000));
+    ::kill(-pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped = true;
   };
   auto drain = [&](int fd, bool is_out, bool& open) {
     char buf[65536];
@@ -161,12 +173,8 @@ ProcessResult run_process(const std::vector<std::string>& argv, std::chrono::mil
   };
   const auto deadline = t0 + timeout;
   while (out_open || err_open || !reaped) {
-    if (!reaped) {
-      const pid_t r = ::waitpid(pid, &status, WNOHANG);
-      if (r == pid) {
-        reaped = true;
-        ::kill(-pid, SIGKILL);  // children left behind would hold the pipes open
-      }
+    if (!reaped && leader_exited(pid)) {
+      kill_group(false);  // children left behind would hold the pipes open
     }
     if (Clock::now() >= deadline) {
       res.timed_out = true;

@@ -450,11 +450,16 @@ void Pc1Engine::produce(uint32_t layer) {
   const ParentCache& cache = *req_.parent_cache;
   uint64_t done = consumed_.load(std::memory_order_acquire);
   for (uint64_t v = 1; v < nodes_; ++v) {
-    unsigned spins = 0;
-    while (v - done >= slots_) {
-      if (stop_.load(std::memory_order_relaxed)) return;
-      spin_wait(spins);
-      done = consumed_.load(std::memory_order_acquire);
+    if (v - done >= slots_) done = consumed_.load(std::memory_order_acquire);
+    if (v - done >= slots_) {
+      // Ring full: the hasher is the bottleneck. Sleep rather than spin (a spinning producer
+      // takes cycles from the hasher on an SMT sibling or a shared machine) until a quarter of
+      // the ring is free, then refill it in one go.
+      while (v - done > slots_ - slots_ / 4) {
+        if (stop_.load(std::memory_order_relaxed)) return;
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+        done = consumed_.load(std::memory_order_acquire);
+      }
     }
     if (v + kGatherPrefetch < nodes_) {
       const uint32_t* pf = cache.parents(v + kGatherPrefetch);

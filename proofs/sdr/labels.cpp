@@ -242,6 +242,7 @@ double thread_cpu_seconds() {
 }
 
 constexpr uint64_t kConsumerPrefetch = 8;
+constexpr uint64_t kPublishEvery = 16;
 constexpr uint64_t kGatherPrefetch = 16;
 
 // Prefetches the parent labels of node `ahead`: expander parents (previous layer) always, DRG
@@ -449,6 +450,7 @@ void Pc1Engine::produce(uint32_t layer) {
   const bool first = layer == 1;
   const ParentCache& cache = *req_.parent_cache;
   uint64_t done = consumed_.load(std::memory_order_acquire);
+  uint64_t next_refresh = 0;
   for (uint64_t v = 1; v < nodes_; ++v) {
     if (v - done >= slots_) done = consumed_.load(std::memory_order_acquire);
     if (v - done >= slots_) {
@@ -470,7 +472,12 @@ void Pc1Engine::produce(uint32_t layer) {
     const uint32_t* p = cache.parents(v);
     uint8_t mask = 0;
     for (uint32_t i = 0; i < kBaseDegree; ++i) {
-      if (p[i] >= done) done = consumed_.load(std::memory_order_acquire);
+      // Refreshing `done` is a cache-line transfer from the hasher's core: at most once per
+      // kPublishEvery nodes (a stale value only hands more parents to the hasher).
+      if (p[i] >= done && v >= next_refresh) {
+        done = consumed_.load(std::memory_order_acquire);
+        next_refresh = v + kPublishEvery;
+      }
       if (p[i] >= done) {
         mask |= static_cast<uint8_t>(1u << i);
         continue;
@@ -554,7 +561,11 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
         out[s] = sec.cur->data() + v * 32;
       }
       detail::hash_bodies_any(n_, width_, state(v), slots.data(), first, out.data());
-      consumed_.store(v + 1, std::memory_order_release);
+      // Published every kPublishEvery nodes (fewer cache-line transfers to the producer's
+      // core); the producer only needs a lower bound.
+      if ((v + 1) % kPublishEvery == 0 || v + 1 == nodes_) {
+        consumed_.store(v + 1, std::memory_order_release);
+      }
       after_node(layer, v);
     }
   } catch (...) {

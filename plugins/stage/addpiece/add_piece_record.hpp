@@ -3,6 +3,8 @@
 // thread-safe.
 #pragma once
 
+#include "plugins/stage/common/record.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,13 +13,9 @@
 
 namespace sealhost::stage_addpiece {
 
-inline constexpr int kRecordVersion = 1;
+inline constexpr int kRecordVersion = stage::kRecordVersion;
 
-struct SectorId {
-  uint64_t miner = 0;
-  uint64_t number = 0;
-  uint64_t size = 0;  // sector size in bytes (padded)
-};
+using SectorId = stage::SectorId;  // size: the sector size in bytes (padded)
 
 // A piece already in the unsealed file. `size` is padded.
 struct ExistingPiece {

@@ -2,6 +2,8 @@
 // the output, and parsing the output back (for the host and tests). Pure functions; thread-safe.
 #pragma once
 
+#include "plugins/stage/common/record.hpp"
+
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -11,15 +13,11 @@
 
 namespace sealhost::stage_pc2 {
 
-inline constexpr int kRecordVersion = 1;
+inline constexpr int kRecordVersion = stage::kRecordVersion;
 
 using Bytes32 = std::array<uint8_t, 32>;
 
-struct SectorId {
-  uint64_t miner = 0;
-  uint64_t number = 0;
-  uint64_t size = 0;  // sector size in bytes
-};
+using SectorId = stage::SectorId;
 
 struct Pc2Input {
   SectorId sector;

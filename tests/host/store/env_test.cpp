@@ -9,13 +9,14 @@
 #include <string>
 #include <vector>
 
+#include <sealhost/sdk/testing.hpp>
+
 #include "host/store/keys.hpp"
-#include "tests/host/store/temp_dir.hpp"
 
 namespace sealhost::store {
 namespace {
 
-using testing::TempDir;
+using sdk::testing::TempDir;
 
 std::unique_ptr<Env> open_env(const std::filesystem::path& dir, EnvOptions options = {}) {
   auto env = Env::open(dir, options);

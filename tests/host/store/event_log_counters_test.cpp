@@ -3,16 +3,17 @@
 #include <limits>
 #include <vector>
 
+#include <sealhost/sdk/testing.hpp>
+
 #include "host/store/counters.hpp"
 #include "host/store/event_log.hpp"
 #include "host/store/keys.hpp"
-#include "tests/host/store/temp_dir.hpp"
 
 namespace sealhost::store {
 namespace {
 
 using nlohmann::json;
-using testing::TempDir;
+using sdk::testing::TempDir;
 
 class LogTest : public ::testing::Test {
  protected:

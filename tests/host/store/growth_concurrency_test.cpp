@@ -5,17 +5,18 @@
 #include <thread>
 #include <vector>
 
+#include <sealhost/sdk/testing.hpp>
+
 #include "host/store/counters.hpp"
 #include "host/store/env.hpp"
 #include "host/store/keys.hpp"
 #include "host/store/txn_gate.hpp"
-#include "tests/host/store/temp_dir.hpp"
 
 namespace sealhost::store {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::TempDir;
+using sdk::testing::TempDir;
 
 constexpr std::uint64_t kTinyMap = std::uint64_t{256} << 10;
 

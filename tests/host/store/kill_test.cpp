@@ -18,9 +18,10 @@
 #include <thread>
 #include <vector>
 
+#include <sealhost/sdk/testing.hpp>
+
 #include "host/store/env.hpp"
 #include "tests/host/store/kill_workload.hpp"
-#include "tests/host/store/temp_dir.hpp"
 
 extern char** environ;
 
@@ -28,7 +29,7 @@ namespace sealhost::store {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::TempDir;
+using sdk::testing::TempDir;
 
 // A running store_kill_writer with its stdout on a pipe and stderr in a file.
 class Writer {

@@ -2,14 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sealhost/sdk/testing.hpp>
+
 #include "host/store/keys.hpp"
-#include "tests/host/store/temp_dir.hpp"
 
 namespace sealhost::store {
 namespace {
 
 using nlohmann::json;
-using testing::TempDir;
+using sdk::testing::TempDir;
 
 class RecordTest : public ::testing::Test {
  protected:

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <sealhost/abi.h>
 #include <sealhost/sdk/option_set.hpp>
+#include <sealhost/sdk/testing.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -24,9 +25,9 @@ using host::ComponentInstance;
 using host::PluginError;
 using host::PluginRegistry;
 using host::StageClient;
+using sdk::testing::TempDir;
 using ::testing::HasSubstr;
 using testing::pattern;
-using testing::TempDir;
 using testing::write_file;
 
 const stdfs::path kPluginFile =

@@ -31,11 +31,11 @@ namespace {
 namespace commp = proofs::commp;
 namespace cid = proofs::cid;
 namespace stdfs = std::filesystem;
+using sdk::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::pattern;
 using testing::read_file;
-using testing::TempDir;
 using testing::write_file;
 
 constexpr uint64_t kKiB = 1024;
@@ -417,7 +417,8 @@ TEST_F(AddPieceStageTest, FileSizeDisagreeingWithThePiecesIsDataLoss) {
 TEST_F(AddPieceStageTest, MissingInputsAreNamed) {
   auto s = stage();
   expect_error([&] { s.add_piece(data_input(tmp_ / "no-such.car"), sdk::Job(nullptr)); },
-               SEALHOST_E_NOT_FOUND, "payload " + (tmp_ / "no-such.car") + ": cannot open");
+               SEALHOST_E_NOT_FOUND,
+               "payload " + (tmp_ / "no-such.car").string() + ": cannot open");
   expect_error([&] { s.add_piece(data_input(tmp_.path().string()), sdk::Job(nullptr)); },
                SEALHOST_E_INVALID_ARGUMENT, "not a regular file");
   unsealed_ = tmp_ / "missing-dir/s-t01000-7";

@@ -10,6 +10,7 @@
 #include <sealhost/abi.h>
 #include <sealhost/sdk/option_set.hpp>
 #include <sealhost/sdk/storage.hpp>
+#include <sealhost/sdk/testing.hpp>
 
 #include <cstring>
 #include <memory>
@@ -24,9 +25,9 @@ using host::ComponentInstance;
 using host::PluginError;
 using host::PluginRegistry;
 using host::StorageClient;
+using sdk::testing::TempDir;
 using ::testing::HasSubstr;
 using testing::pattern;
-using testing::TempDir;
 using testing::write_file;
 
 const stdfs::path kPluginFile = stdfs::path(SEALHOST_TEST_PLUGIN_DIR) / "sealhost-storage-local.so";

@@ -25,10 +25,10 @@ namespace sealhost::storage_local {
 namespace {
 
 namespace stdfs = std::filesystem;
+using sdk::testing::TempDir;
 using ::testing::HasSubstr;
 using testing::pattern;
 using testing::read_file;
-using testing::TempDir;
 using testing::write_file;
 
 constexpr uint64_t kKiB = 1024, kMiB = 1024 * 1024;

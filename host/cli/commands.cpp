@@ -249,7 +249,8 @@ int cmd_info(const std::vector<std::string>& args, const std::optional<std::stri
             << "Storage:  " << storage.size() << " path(s), "
             << sdk::units::format_size_human(avail) << " available of "
             << sdk::units::format_size_human(cap) << "\n"
-            << "Sectors:  none yet (sealing arrives with the stage plugins)\n";
+            << "Sectors:  none (no sealing pipeline in the daemon yet; `sealhost bench seal`\n"
+               "          seals and proves one sector with the stage plugins)\n";
   return 0;
 }
 

@@ -182,26 +182,9 @@ class ComputeRef {
 // instance the host created from the config's [compute] options, or with defaults. Throws
 // sdk::Error naming the fix when the host is too old or the component is unknown.
 inline ComputeRef find_compute(const sealhost_host_services* host, std::string_view id) {
-  if (!host ||
-      host->struct_size <
-          offsetof(sealhost_host_services, get_component) + sizeof(host->get_component) ||
-      !host->get_component) {
-    throw failed_precondition("compute component " + std::string(id) +
-                              ": this sealhost host is older than ABI 1.1 and cannot hand "
-                              "components to plugins (upgrade sealhost)");
-  }
-  ErrorSink e;
-  void* instance = nullptr;
-  const void* vt = nullptr;
-  const sealhost_status s =
-      host->get_component(host->ctx, SEALHOST_KIND_COMPUTE, to_str(id), &instance, &vt, e.c());
-  if (s != SEALHOST_OK) throw Error(s, e.text(s));
-  const auto* cvt = static_cast<const sealhost_compute_vtable*>(vt);
-  if (!instance || !cvt || cvt->struct_size < sizeof(sealhost_compute_vtable)) {
-    throw Error(SEALHOST_E_INTERNAL,
-                "compute component " + std::string(id) + ": the host returned no usable vtable");
-  }
-  return ComputeRef(std::string(id), instance, cvt);
+  const auto [instance, vt] =
+      get_component<sealhost_compute_vtable>(host, SEALHOST_KIND_COMPUTE, "compute", id);
+  return ComputeRef(std::string(id), instance, vt);
 }
 
 }  // namespace sealhost::sdk

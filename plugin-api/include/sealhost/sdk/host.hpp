@@ -4,9 +4,11 @@
 #include <sealhost/abi.h>
 #include <sealhost/sdk/error.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sealhost::sdk {
 
@@ -51,5 +53,33 @@ class Job {
  private:
   sealhost_job* job_;
 };
+
+// Asks the host for the `what` ("compute", "storage") component `id` of `kind` through
+// sealhost_host_services.get_component (ABI 1.1) and returns its instance and vtable, checked to
+// be at least a VT. Throws sdk::Error naming the fix when the host is too old, the component is
+// unknown or of another kind, or the host hands back nothing usable.
+template <class VT>
+std::pair<void*, const VT*> get_component(const sealhost_host_services* host, int32_t kind,
+                                          const char* what, std::string_view id) {
+  const std::string name = std::string(what) + " component " + std::string(id);
+  if (!host ||
+      host->struct_size <
+          offsetof(sealhost_host_services, get_component) + sizeof(host->get_component) ||
+      !host->get_component) {
+    throw failed_precondition(name +
+                              ": this sealhost host is older than ABI 1.1 and cannot hand "
+                              "components to plugins (upgrade sealhost)");
+  }
+  ErrorSink e;
+  void* instance = nullptr;
+  const void* vt = nullptr;
+  const sealhost_status s = host->get_component(host->ctx, kind, to_str(id), &instance, &vt, e.c());
+  if (s != SEALHOST_OK) throw Error(s, e.text(s));
+  const auto* typed = static_cast<const VT*>(vt);
+  if (!instance || !typed || typed->struct_size < sizeof(VT)) {
+    throw Error(SEALHOST_E_INTERNAL, name + ": the host returned no usable vtable");
+  }
+  return {instance, typed};
+}
 
 }  // namespace sealhost::sdk

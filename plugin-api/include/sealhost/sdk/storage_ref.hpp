@@ -153,26 +153,9 @@ class StorageRef {
 // one with default options and no paths when the config does not name it. Throws sdk::Error
 // naming the fix when the host is too old or the component is unknown or of another kind.
 inline StorageRef find_storage(const sealhost_host_services* host, std::string_view id) {
-  if (!host ||
-      host->struct_size <
-          offsetof(sealhost_host_services, get_component) + sizeof(host->get_component) ||
-      !host->get_component) {
-    throw failed_precondition("storage component " + std::string(id) +
-                              ": this sealhost host is older than ABI 1.1 and cannot hand "
-                              "components to plugins (upgrade sealhost)");
-  }
-  ErrorSink e;
-  void* instance = nullptr;
-  const void* vt = nullptr;
-  const sealhost_status s =
-      host->get_component(host->ctx, SEALHOST_KIND_STORAGE, to_str(id), &instance, &vt, e.c());
-  if (s != SEALHOST_OK) throw Error(s, e.text(s));
-  const auto* svt = static_cast<const sealhost_storage_vtable*>(vt);
-  if (!instance || !svt || svt->struct_size < sizeof(sealhost_storage_vtable)) {
-    throw Error(SEALHOST_E_INTERNAL,
-                "storage component " + std::string(id) + ": the host returned no usable vtable");
-  }
-  return StorageRef(std::string(id), instance, svt);
+  const auto [instance, vt] =
+      get_component<sealhost_storage_vtable>(host, SEALHOST_KIND_STORAGE, "storage", id);
+  return StorageRef(std::string(id), instance, vt);
 }
 
 }  // namespace sealhost::sdk

@@ -5,10 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "proofs/field/fr.hpp"
 #include "proofs/merkle/tree_store.hpp"
@@ -239,10 +243,41 @@ class Pc2Run {
     const auto p_aux_tmp = temps_.add(out.p_aux_path);
     const auto t_aux_tmp = temps_.add(out.t_aux_path);
 
+    if (auto* cpu = dynamic_cast<CpuPoseidonEngine*>(&engine_)) {
+      build_trees_on_cpu(cpu->threads(), tree_c_tmp, tree_r_tmp, out);
+    } else {
+      build_trees_on_engine(tree_c_tmp, tree_r_tmp, out);
+    }
+    out.comm_r = hash_nodes(2, {out.comm_c, out.comm_r_last})[0];
+
+    check_cancel();
+    sealed_->sync();
+    sealed_.reset();
+    for (const auto& p : tree_c_tmp) sync_path(p, "tree_c store");
+    for (const auto& p : tree_r_tmp) sync_path(p, "tree_r_last store");
+    try {
+      write_file_bytes(p_aux_tmp, serialize_p_aux({out.comm_c, out.comm_r_last}));
+      write_file_bytes(t_aux_tmp,
+                       serialize_t_aux(default_t_aux(in_.cache_dir, in_.sector_bytes, layers_)));
+    } catch (const AuxError& e) {
+      throw Pc2Error(e.what(), Pc2ErrorKind::kIo);
+    }
+    temps_.commit();
+
+    const auto cost = pc2_cost(in_.sector_bytes, layers_);
+    out.poseidon_hashes = cost.hashes;
+    out.field_multiplications = cost.multiplications;
+    return out;
+  }
+
+ private:
+  // Any engine (GPU, remote): large batches, one engine call at a time from this thread.
+  void build_trees_on_engine(const std::vector<std::filesystem::path>& tree_c_tmp,
+                             const std::vector<std::filesystem::path>& tree_r_tmp, Pc2Output& out) {
     chunk_ = std::max<size_t>(8, std::min<uint64_t>(opt_.chunk_leaves, shape_.base_leaves));
     scratch_.resize(chunk_ * 32);
     columns_.resize(chunk_ * 32 * layers_);
-
+    const size_t count = shape_.base_tree_count();
     merkle::BuildOptions build;
     build.chunk_leaves = chunk_;
     build.subtree_rows = [this](size_t arity, const uint8_t* leaves, size_t n, uint8_t* rows) {
@@ -270,29 +305,225 @@ class Pc2Run {
       roots.push_back(build_tree(tree_r_tmp[i], replica, i, r_layout, build));
     }
     out.comm_r_last = compound_root(roots);
-    out.comm_r = hash_nodes(2, {out.comm_c, out.comm_r_last})[0];
-
-    check_cancel();
-    sealed_->sync();
-    sealed_.reset();
-    for (const auto& p : tree_c_tmp) sync_path(p, "tree_c store");
-    for (const auto& p : tree_r_tmp) sync_path(p, "tree_r_last store");
-    try {
-      write_file_bytes(p_aux_tmp, serialize_p_aux({out.comm_c, out.comm_r_last}));
-      write_file_bytes(t_aux_tmp,
-                       serialize_t_aux(default_t_aux(in_.cache_dir, in_.sector_bytes, layers_)));
-    } catch (const AuxError& e) {
-      throw Pc2Error(e.what(), Pc2ErrorKind::kIo);
-    }
-    temps_.commit();
-
-    const auto cost = pc2_cost(in_.sector_bytes, layers_);
-    out.poseidon_hashes = cost.hashes;
-    out.field_multiplications = cost.multiplications;
-    return out;
   }
 
- private:
+  // ---- builtin CPU engine: task-parallel trees ----
+  //
+  // Both trees are cut into aligned subtrees of task_leaves_ leaves ("tasks"). A task reads its
+  // inputs (layer columns, or unsealed data + last layer for the replica), hashes its leaves and
+  // all rows of its subtree on the thread that claimed it, and writes them to the store files at
+  // their final offsets (pwrite: tasks never overlap). Every thread claims tasks from one shared
+  // counter, tree_c tasks first, so all threads stay busy from the first node to the last; only
+  // the few rows above the task roots are left for the end. The calling thread is one of the
+  // workers and is the only one that calls the progress and cancel callbacks.
+
+  // Largest power of 8 within the chunk option and the base tree, capped so that each thread
+  // gets many tasks (load balance at the end) while a task's rows stay cache-resident.
+  static constexpr size_t kMaxTaskLeaves = size_t{1} << 12;
+
+  struct Workspace {
+    std::vector<uint8_t> input;    // layers_ * task nodes (column order after transposition)
+    std::vector<uint8_t> scratch;  // one layer's task nodes
+    std::vector<uint8_t> leaves;   // task leaves
+    std::vector<uint8_t> rows;     // every row above the task leaves
+  };
+
+  struct TreeFiles {
+    std::vector<std::unique_ptr<File>> files;  // one per base tree
+    size_t first_stored_row = 0;
+    std::vector<Node> task_roots;  // base-tree-major
+  };
+
+  uint64_t store_offset(size_t first_stored_row, size_t row, uint64_t index) const {
+    const auto base = merkle::row_start(shape_.base_leaves, shape_.base_arity, first_stored_row);
+    return (merkle::row_start(shape_.base_leaves, shape_.base_arity, row) - base + index) * 32;
+  }
+
+  // Writes the rows of a subtree whose lowest row `row0` starts at index `first` (within a base
+  // tree); `rows` holds rows row0+1 .. its root, bottom-up.
+  void store_rows(const File& file, size_t first_stored_row, const uint8_t* rows, uint64_t n,
+                  size_t row0, uint64_t first) const {
+    uint64_t width = n;
+    size_t consumed = 0;
+    for (size_t row = row0 + 1; width > 1; ++row) {
+      width /= shape_.base_arity;
+      first /= shape_.base_arity;
+      if (row >= first_stored_row) {
+        file.write_all(rows + consumed * 32, width * 32,
+                       store_offset(first_stored_row, row, first));
+      }
+      consumed += width;
+    }
+  }
+
+  // Hashes every row above n leaves into ws.rows (bottom-up) and returns the subtree root.
+  Node hash_subtree(const uint8_t* leaves, size_t n, Workspace& ws) const {
+    const size_t arity = shape_.base_arity;
+    const uint8_t* children = leaves;
+    uint8_t* row = ws.rows.data();
+    for (size_t width = n / arity; width >= 1; width /= arity) {
+      poseidon::hash_batch_bytes(arity, children, row, width);
+      children = row;
+      row += width * 32;
+      if (width == 1) break;
+    }
+    Node root{};
+    std::memcpy(root.data(), row - 32, 32);
+    return root;
+  }
+
+  // TreeC task: columns of nodes [first, first+n) of the sector, their hashes and subtree rows.
+  void tree_c_task(uint64_t first, size_t n, Workspace& ws, TreeFiles& trees) {
+    for (size_t l = 0; l < layers_; ++l) {
+      read_layer_into(l, first, n, ws.scratch.data());
+      for (size_t v = 0; v < n; ++v) {
+        std::memcpy(&ws.input[(v * layers_ + l) * 32], &ws.scratch[v * 32], 32);
+      }
+    }
+    poseidon::hash_batch_bytes(layers_, ws.input.data(), ws.leaves.data(), n);
+    finish_task(first, n, ws, trees);
+  }
+
+  // TreeRLast task: encodes nodes [first, first+n) into the sealed file and hashes their rows.
+  void tree_r_task(uint64_t first, size_t n, Workspace& ws, TreeFiles& trees) {
+    unsealed_->read_exact(ws.leaves.data(), n * 32, first * 32);
+    read_layer_into(layers_ - 1, first, n, ws.scratch.data());
+    const std::string what = "unsealed file " + in_.unsealed_path.string() + ":";
+    for (size_t v = 0; v < n; ++v) {
+      if (!is_canonical(load_limbs(&ws.leaves[v * 32]))) {
+        throw_non_canonical(what.c_str(), first + v);
+      }
+    }
+    encode_nodes(ws.leaves.data(), ws.scratch.data(), ws.leaves.data(), n, first);
+    sealed_->write_all(ws.leaves.data(), n * 32, first * 32);
+    finish_task(first, n, ws, trees);
+  }
+
+  void finish_task(uint64_t first, size_t n, Workspace& ws, TreeFiles& trees) {
+    const uint64_t tree = first / shape_.base_leaves;
+    const uint64_t local = first % shape_.base_leaves;
+    const File& file = *trees.files[tree];
+    if (trees.first_stored_row == 0) {
+      file.write_all(ws.leaves.data(), n * 32, store_offset(0, 0, local));
+    }
+    const Node root = hash_subtree(ws.leaves.data(), n, ws);
+    store_rows(file, trees.first_stored_row, ws.rows.data(), n, 0, local);
+    trees.task_roots[first / n] = root;
+  }
+
+  // Rows above the task roots of each base tree, then the compound root.
+  Node finish_tree(TreeFiles& trees, size_t task_leaves) {
+    const uint64_t per_tree = shape_.base_leaves / task_leaves;
+    size_t task_rows = 0;
+    for (uint64_t w = task_leaves; w > 1; w /= shape_.base_arity) ++task_rows;
+    std::vector<Node> roots;
+    for (size_t i = 0; i < trees.files.size(); ++i) {
+      const Node* first_root = &trees.task_roots[i * per_tree];
+      if (per_tree == 1) {
+        roots.push_back(*first_root);
+        continue;
+      }
+      std::vector<uint8_t> top(tree_rows_nodes(per_tree, shape_.base_arity) * 32);
+      engine_call(engine_, "tree_rows", [&] {
+        engine_.tree_rows(shape_.base_arity, first_root->data(), per_tree, top.data());
+      });
+      store_rows(*trees.files[i], trees.first_stored_row, top.data(), per_tree, task_rows, 0);
+      Node root{};
+      std::memcpy(root.data(), &top[top.size() - 32], 32);
+      roots.push_back(root);
+    }
+    return compound_root(roots);
+  }
+
+  void build_trees_on_cpu(unsigned threads, const std::vector<std::filesystem::path>& tree_c_tmp,
+                          const std::vector<std::filesystem::path>& tree_r_tmp, Pc2Output& out) {
+    size_t task_leaves = 8;
+    const uint64_t limit = std::min<uint64_t>(
+        {std::max<size_t>(opt_.chunk_leaves, 8), shape_.base_leaves, kMaxTaskLeaves});
+    while (task_leaves * 8 <= limit) task_leaves *= 8;
+    const uint64_t tasks_per_tree = nodes_ / task_leaves;
+
+    TreeFiles tree_c, tree_r;
+    tree_r.first_stored_row =
+        merkle::default_rows_to_discard(shape_.base_leaves, shape_.base_arity) + 1;
+    for (const auto& p : tree_c_tmp) {
+      tree_c.files.push_back(std::make_unique<File>(p, O_RDWR | O_CREAT | O_TRUNC, "tree_c store"));
+    }
+    for (const auto& p : tree_r_tmp) {
+      tree_r.files.push_back(
+          std::make_unique<File>(p, O_RDWR | O_CREAT | O_TRUNC, "tree_r_last store"));
+    }
+    tree_c.task_roots.resize(tasks_per_tree);
+    tree_r.task_roots.resize(tasks_per_tree);
+
+    std::atomic<uint64_t> next{0};
+    std::atomic<uint64_t> done{0};
+    std::atomic<bool> stop{false};
+    std::mutex error_mutex;
+    std::exception_ptr error;
+    auto fail = [&](std::exception_ptr e) {
+      const std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::move(e);
+      stop = true;
+    };
+    // Runs tasks until none is left or one failed. Only the calling thread (`caller`) polls the
+    // cancel callback (before each task) and reports progress (after each).
+    auto work = [&](bool caller) {
+      Workspace ws;
+      ws.input.resize(task_leaves * 32 * layers_);
+      ws.scratch.resize(task_leaves * 32);
+      ws.leaves.resize(task_leaves * 32);
+      ws.rows.resize(tree_rows_nodes(task_leaves, shape_.base_arity) * 32);
+      try {
+        for (;;) {
+          if (stop.load(std::memory_order_relaxed)) return;
+          if (caller) check_cancel();
+          const uint64_t t = next.fetch_add(1);
+          if (t >= 2 * tasks_per_tree) return;
+          const bool column_phase = t < tasks_per_tree;
+          const uint64_t first = (t % tasks_per_tree) * task_leaves;
+          try {
+            if (column_phase) {
+              tree_c_task(first, task_leaves, ws, tree_c);
+            } else {
+              tree_r_task(first, task_leaves, ws, tree_r);
+            }
+          } catch (const field::FieldError& e) {
+            throw Pc2Error(std::string("poseidon engine ") + engine_.name() + ": " + e.what(),
+                           Pc2ErrorKind::kEngine);
+          }
+          const uint64_t now = done.fetch_add(task_leaves) + task_leaves;
+          if (caller) report_total(column_phase ? "tree_c" : "tree_r_last", now);
+        }
+      } catch (...) {
+        fail(std::current_exception());
+      }
+    };
+    {
+      std::vector<std::jthread> pool;
+      for (unsigned w = 1; w < threads && w < 2 * tasks_per_tree; ++w) {
+        pool.emplace_back([&] { work(false); });
+      }
+      work(true);
+    }  // joins the workers
+    if (error) std::rethrow_exception(error);
+    if (done_ < 2 * nodes_) report_total("tree_r_last", 2 * nodes_);
+
+    out.comm_c = finish_tree(tree_c, task_leaves);
+    out.comm_r_last = finish_tree(tree_r, task_leaves);
+  }
+
+  void read_layer_into(size_t l, uint64_t first, size_t n, uint8_t* buf) const {
+    layer_files_[l]->read_exact(buf, n * 32, first * 32);
+    for (size_t v = 0; v < n; ++v) {
+      if (!is_canonical(load_limbs(buf + v * 32))) {
+        const std::string what =
+            "layer " + std::to_string(l + 1) + " file " + layer_files_[l]->path().string() + ":";
+        throw_non_canonical(what.c_str(), first + v);
+      }
+    }
+  }
+
   Node build_tree(const std::filesystem::path& path, const merkle::LeafReader& reader, size_t i,
                   merkle::StoreLayout layout, const merkle::BuildOptions& build) {
     try {
@@ -330,8 +561,10 @@ class Pc2Run {
     }
   }
 
-  void report(const char* phase, uint64_t n) {
-    done_ += n;
+  void report(const char* phase, uint64_t n) { report_total(phase, done_ + n); }
+
+  void report_total(const char* phase, uint64_t done) {
+    done_ = done;
     if (!opt_.progress) return;
     try {
       opt_.progress({phase, done_, 2 * nodes_});
@@ -343,14 +576,7 @@ class Pc2Run {
 
   // Reads nodes [first, first+n) of layer `l` (0-based) into scratch_ and checks them.
   void read_layer(size_t l, uint64_t first, size_t n) {
-    layer_files_[l]->read_exact(scratch_.data(), n * 32, first * 32);
-    for (size_t v = 0; v < n; ++v) {
-      if (!is_canonical(load_limbs(&scratch_[v * 32]))) {
-        const std::string what =
-            "layer " + std::to_string(l + 1) + " file " + layer_files_[l]->path().string() + ":";
-        throw_non_canonical(what.c_str(), first + v);
-      }
-    }
+    read_layer_into(l, first, n, scratch_.data());
   }
 
   void column_hashes(uint64_t first, size_t n, uint8_t* out) {

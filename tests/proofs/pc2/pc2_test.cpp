@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "proofs/pc2/aux_files.hpp"
@@ -219,6 +220,73 @@ TEST(Pc2Run, MatchesReferenceForEveryTestShapeChunkAndThreadCount) {
         ASSERT_EQ(hex(out.comm_r_last), hex(ref.comm_r_last)) << size << " chunk " << chunk;
         ASSERT_EQ(hex(out.comm_r), hex(ref.comm_r)) << size << " chunk " << chunk;
         ASSERT_EQ(read_file(f.sealed), ref.replica) << size;
+      }
+    }
+  }
+}
+
+// The builtin CPU engine takes the task-parallel path (subtrees hashed on the thread that reads
+// them); any other engine gets large batches through the PoseidonEngine interface. A real CPU
+// engine behind that interface must give byte-identical files either way.
+class InterfaceOnlyEngine final : public PoseidonEngine {
+ public:
+  explicit InterfaceOnlyEngine(unsigned threads) : inner_(threads) {}
+  void hash_batch(size_t arity, PoseidonTag tag, const uint8_t* in, uint8_t* out,
+                  size_t n) override {
+    inner_.hash_batch(arity, tag, in, out, n);
+  }
+  void tree_rows(size_t arity, const uint8_t* leaves, size_t n, uint8_t* rows_out) override {
+    inner_.tree_rows(arity, leaves, n, rows_out);
+  }
+  std::string name() const override { return "interface-only"; }
+
+ private:
+  CpuPoseidonEngine inner_;
+};
+
+std::map<std::string, std::vector<uint8_t>> output_files(const fs::path& cache,
+                                                         const fs::path& sealed) {
+  std::map<std::string, std::vector<uint8_t>> files;
+  for (const auto& name : list_dir(cache)) files[name] = read_file(cache / name);
+  files["sealed"] = read_file(sealed);
+  return files;
+}
+
+TEST(Pc2Run, TaskParallelCpuPathWritesTheSameFilesAsTheEngineInterfacePath) {
+  for (size_t layers : {size_t{2}, size_t{11}}) {
+    for (uint64_t size : {2048ULL, 32768ULL}) {
+      TempDir tmp;
+      const fs::path cache = tmp.path() / "cache";
+      fs::create_directories(cache);
+      const auto sector = make_sector(cache, tmp.path() / "unsealed", size, layers, size + layers);
+      Pc2Input in;
+      in.sector_bytes = size;
+      in.layers = layers;
+      in.cache_dir = cache;
+      in.unsealed_path = tmp.path() / "unsealed";
+      in.sealed_path = tmp.path() / "sealed";
+      InterfaceOnlyEngine generic(2);
+      Pc2Options opt;
+      opt.engine = &generic;
+      opt.chunk_leaves = 64;
+      const auto want = run_pc2(in, opt);
+      const auto want_files = output_files(cache, in.sealed_path);
+      ASSERT_GT(want_files.size(), layers + 3);
+      for (size_t chunk : {size_t{8}, size_t{64}}) {
+        for (unsigned threads : {1U, 2U}) {
+          CpuPoseidonEngine cpu(threads);
+          opt.engine = &cpu;
+          opt.chunk_leaves = chunk;
+          const auto got = run_pc2(in, opt);
+          EXPECT_EQ(hex(got.comm_r), hex(want.comm_r)) << size << " layers " << layers;
+          const auto got_files = output_files(cache, in.sealed_path);
+          ASSERT_EQ(got_files.size(), want_files.size());
+          for (const auto& [name, bytes] : want_files) {
+            EXPECT_TRUE(got_files.at(name) == bytes)
+                << name << " differs: " << size << " B, " << layers << " layers, chunk " << chunk
+                << ", " << threads << " threads";
+          }
+        }
       }
     }
   }

@@ -10,9 +10,13 @@
 namespace sealhost::proofs::poseidon {
 namespace {
 
-// Independent hashes interleaved by hash_batch; enough to cover the partial rounds' latency
-// chain (S-box: 3 dependent multiplications, then a dot product feeding the next round).
-constexpr size_t kBatchLanes = 4;
+// Independent hashes interleaved by hash_batch, enough to cover the partial rounds' latency
+// chain (S-box: 3 dependent multiplications, then a dot product feeding the next round). Width 3
+// needs them most (little other work per partial round); 8 is also no slower for the wide ones.
+constexpr size_t kMaxBatchLanes = 8;
+constexpr size_t batch_lanes(size_t /*arity*/) {
+  return kMaxBatchLanes;
+}
 
 // Multiplication policies: portable C++ (unsigned __int128) or MULX/ADCX/ADOX.
 struct GenericMul {
@@ -27,19 +31,26 @@ struct AdxMul {
   [[gnu::always_inline]] static Fr add(const Fr& a, const Fr& b) { return field::add_asm(a, b); }
 };
 
-template <class M>
-[[gnu::always_inline]] inline Fr pow5(const Fr& x) {
-  const Fr x2 = M::mul(x, x);
-  return M::mul(M::mul(x2, x2), x);
+// x^5 of N independent values, one step at a time over all of them: the N multiplications of a
+// step are adjacent in program order, so the out-of-order core overlaps their latency (a whole
+// x^5 chain per value would expose three multiplication latencies each).
+template <class M, size_t N>
+[[gnu::always_inline]] inline void pow5_all(Fr* x) {
+  Fr x2[N];
+  for (size_t i = 0; i < N; ++i) x2[i] = M::mul(x[i], x[i]);
+  for (size_t i = 0; i < N; ++i) x2[i] = M::mul(x2[i], x2[i]);
+  for (size_t i = 0; i < N; ++i) x[i] = M::mul(x2[i], x[i]);
 }
 
 // Optimised permutation of L independent states of width T (see Constants in the header for the
 // schedule). Always inlined so each dispatch wrapper compiles it with its own multiplication.
+// Every step runs over all L lanes before the next step starts, for the same reason as pow5_all.
 template <size_t T, size_t L, class M>
 [[gnu::always_inline]] inline void permute_opt(const Constants& c, Fr (*s)[T]) {
   const Fr* crc = c.compressed_round_constants.data();
   const Fr* mds = c.mds.data();
   const size_t half = c.full_rounds / 2;
+  Fr* flat = &s[0][0];
 
   auto dense = [&](const Fr* m, const Fr* m_dot) {
     for (size_t l = 0; l < L; ++l) {
@@ -61,15 +72,17 @@ template <size_t T, size_t L, class M>
       for (size_t i = 0; i < T; ++i) s[l][i] = out[i];
     }
   };
+  auto add_constants = [&](const Fr* k) {
+    for (size_t l = 0; l < L; ++l) {
+      for (size_t i = 0; i < T; ++i) s[l][i] = M::add(s[l][i], k[i]);
+    }
+  };
 
-  for (size_t l = 0; l < L; ++l) {
-    for (size_t i = 0; i < T; ++i) s[l][i] = M::add(s[l][i], crc[i]);
-  }
+  add_constants(crc);
   crc += T;
   for (size_t r = 0; r < half; ++r) {
-    for (size_t l = 0; l < L; ++l) {
-      for (size_t i = 0; i < T; ++i) s[l][i] = M::add(pow5<M>(s[l][i]), crc[i]);
-    }
+    pow5_all<M, T * L>(flat);
+    add_constants(crc);
     crc += T;
     if (r + 1 == half) {
       dense(c.pre_sparse.data(), c.pre_sparse_dot.data());
@@ -82,33 +95,35 @@ template <size_t T, size_t L, class M>
   const Fr* sp_dot = c.sparse_dot.data();
   for (size_t r = 0; r < c.partial_rounds; ++r, sp += stride, sp_dot += stride) {
     const Fr k = *crc++;
-    for (size_t l = 0; l < L; ++l) {
-      // The v-row products do not depend on s0: summing them first keeps only one
-      // multiplication and one addition after the S-box on the round-to-round critical path.
-      if constexpr (M::kLazyDot) {
+    Fr s0[L];
+    for (size_t l = 0; l < L; ++l) s0[l] = s[l][0];
+    pow5_all<M, L>(s0);
+    for (size_t l = 0; l < L; ++l) s0[l] = M::add(s0[l], k);
+    if constexpr (M::kLazyDot) {
+      // The v-row products do not depend on s0; the compiler may hoist them above the S-box.
+      for (size_t l = 0; l < L; ++l) {
         field::DotAccumulator acc;
         for (size_t j = 1; j < T; ++j) acc.add_product(sp_dot[j], s[l][j]);
-        const Fr s0 = M::add(pow5<M>(s[l][0]), k);
-        for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0));
-        acc.add_product(sp_dot[0], s0);
+        acc.add_product(sp_dot[0], s0[l]);
+        for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0[l]));
         s[l][0] = acc.reduce();
-      } else {
-        Fr acc = M::mul(sp[1], s[l][1]);
-        for (size_t j = 2; j < T; ++j) acc = M::add(acc, M::mul(sp[j], s[l][j]));
-        const Fr s0 = M::add(pow5<M>(s[l][0]), k);
-        for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0));
-        s[l][0] = M::add(acc, M::mul(sp[0], s0));
+      }
+    } else {
+      for (size_t l = 0; l < L; ++l) {
+        Fr acc = M::mul(sp[0], s0[l]);
+        for (size_t j = 1; j < T; ++j) acc = M::add(acc, M::mul(sp[j], s[l][j]));
+        for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0[l]));
+        s[l][0] = acc;
       }
     }
   }
   for (size_t r = 0; r < half; ++r) {
     const bool last = r + 1 == half;
-    for (size_t l = 0; l < L; ++l) {
-      for (size_t i = 0; i < T; ++i) {
-        s[l][i] = last ? pow5<M>(s[l][i]) : M::add(pow5<M>(s[l][i]), crc[i]);
-      }
+    pow5_all<M, T * L>(flat);
+    if (!last) {
+      add_constants(crc);
+      crc += T;
     }
-    if (!last) crc += T;
     dense(mds, c.mds_dot.data());
   }
 }
@@ -130,7 +145,7 @@ void permute_bmi2(const Constants& c, Fr* state) {
 
 struct Kernels {
   PermuteFn single = nullptr;
-  PermuteFn batch = nullptr;
+  PermuteFn batch = nullptr;  // batch_lanes(arity) states
 };
 
 std::atomic<Kernel> g_kernel{Kernel::kAuto};
@@ -148,8 +163,9 @@ bool use_bmi2() {
 
 template <size_t A>
 Kernels kernels_for(bool adx) {
-  if (adx) return {permute_bmi2<A + 1, 1>, permute_bmi2<A + 1, kBatchLanes>};
-  return {permute_generic<A + 1, 1>, permute_generic<A + 1, kBatchLanes>};
+  constexpr size_t kLanes = batch_lanes(A);
+  if (adx) return {permute_bmi2<A + 1, 1>, permute_bmi2<A + 1, kLanes>};
+  return {permute_generic<A + 1, 1>, permute_generic<A + 1, kLanes>};
 }
 
 using KernelTable = std::array<Kernels, kSupportedArities.size()>;
@@ -233,15 +249,16 @@ void hash_batch(size_t arity, const Fr* inputs, Fr* out, size_t n) {
   const Kernels& k = kernels(arity);
   const size_t t = arity + 1;
   const Fr tag = merkle_tree_tag(arity);
-  Fr state[kBatchLanes * (kMaxArity + 1)];
+  const size_t lanes = batch_lanes(arity);
+  Fr state[kMaxBatchLanes * (kMaxArity + 1)];
   size_t i = 0;
-  for (; i + kBatchLanes <= n; i += kBatchLanes) {
-    for (size_t l = 0; l < kBatchLanes; ++l) {
+  for (; i + lanes <= n; i += lanes) {
+    for (size_t l = 0; l < lanes; ++l) {
       state[l * t] = tag;
       for (size_t j = 0; j < arity; ++j) state[l * t + 1 + j] = inputs[(i + l) * arity + j];
     }
     k.batch(c, state);
-    for (size_t l = 0; l < kBatchLanes; ++l) out[i + l] = state[l * t + 1];
+    for (size_t l = 0; l < lanes; ++l) out[i + l] = state[l * t + 1];
   }
   for (; i < n; ++i) {
     state[0] = tag;

@@ -78,11 +78,63 @@ inline void compress_k(sha256::State* s, const uint8_t* const* blocks, size_t of
   }
 }
 
-// The part of K labels after the header block: `s` holds the states after the header (see
-// header_state), slots[k] the gathered parents; the labels go to out[k].
+// ---------------------------------------------------------------- serial chain (one sector)
+//
+// A node's message is 20 blocks: 0 the header, 1..19 the body. Node v's blocks before the first
+// one holding label v-1 (parent 5 is always v-1; a DRG parent may be too) do not depend on the
+// previous node, so they are hashed while node v-1's dependent blocks are: the chain per node
+// shrinks from 20 compressions to 17 in most nodes.
+inline constexpr uint32_t kMessageBlocks = 20;
+
+struct ChainNode {
+  sha256::State state;              // after `done` blocks
+  const uint8_t* header = nullptr;  // block 0
+  uint8_t* slot = nullptr;          // gathered parents (layout above)
+  uint32_t done = 0;                // blocks compressed so far
+  uint32_t prefix = 0;              // leading blocks not needing the previous node's label
+};
+
+// Block `idx` (0..19) of a node's message.
+inline const uint8_t* message_block(const ChainNode& n, uint32_t idx, bool first_layer) {
+  if (idx == 0) return n.header;
+  const uint32_t i = idx - 1;
+  if (i == 18) return n.slot + kLastBlockOffset;
+  if (first_layer) return n.slot + 64 * (i % 3);
+  return n.slot + 64 * (i < 7 ? i : i < 14 ? i - 7 : i - 14);
+}
+
+// The chunks (bits 0..5) of node v's DRG parents that are node v-1, and the number of leading
+// message blocks (header included) that do not contain any of them.
+inline uint32_t self_chunks(const uint32_t* parents, uint64_t v) {
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < 6; ++i) m |= static_cast<uint32_t>(parents[i] == v - 1) << i;
+  return m;
+}
+inline uint32_t independent_prefix(uint32_t self) {
+  return self == 0 ? kMessageBlocks : 1 + static_cast<uint32_t>(__builtin_ctz(self)) / 2;
+}
+
+// The fused SHA-NI kernels (label_sha_ni.cpp); only called when sha_ni_in_use(). With `headers`
+// the labels start from the initial state and headers[k], else from s[k].
+void hash_body_sha_ni_1(const sha256::State* s, const uint8_t* const* headers,
+                        const uint8_t* const* slots, bool first_layer, uint8_t* const* out);
+void hash_body_sha_ni_2(const sha256::State* s, const uint8_t* const* headers,
+                        const uint8_t* const* slots, bool first_layer, uint8_t* const* out);
+void hash_body_sha_ni_4(const sha256::State* s, const uint8_t* const* headers,
+                        const uint8_t* const* slots, bool first_layer, uint8_t* const* out);
+void chain_step_sha_ni(ChainNode& cur, ChainNode& nxt, bool first_layer, uint8_t* out,
+                       uint32_t nxt_self_chunks);
+
+// True when sha256 uses the SHA extensions (not forced to the portable code).
+inline bool sha_ni_in_use() {
+  static const bool kUse = std::strcmp(sha256::implementation_name(), "sha-ni") == 0;
+  return kUse;
+}
+
+// The body through sha256::compress calls (any CPU).
 template <int K>
-inline void hash_body(sha256::State* s, const uint8_t* const* slots, bool first_layer,
-                      uint8_t* const* out) {
+inline void hash_body_portable(sha256::State* s, const uint8_t* const* slots, bool first_layer,
+                               uint8_t* const* out) {
   if (first_layer) {
     for (int r = 0; r < 6; ++r) compress_k<K>(s, slots, 0, 3);
   } else {
@@ -92,6 +144,46 @@ inline void hash_body(sha256::State* s, const uint8_t* const* slots, bool first_
   }
   compress_k<K>(s, slots, kLastBlockOffset, 1);
   for (int k = 0; k < K; ++k) store_label(s[k], out[k]);
+}
+
+// The part of K labels after the header block: `s` holds the states after the header (see
+// header_state), slots[k] the gathered parents; the labels go to out[k]. `s` may be modified.
+template <int K>
+inline void hash_body(sha256::State* s, const uint8_t* const* slots, bool first_layer,
+                      uint8_t* const* out) {
+  if (sha_ni_in_use()) {
+    if constexpr (K == 1) {
+      hash_body_sha_ni_1(s, nullptr, slots, first_layer, out);
+    } else if constexpr (K == 2) {
+      hash_body_sha_ni_2(s, nullptr, slots, first_layer, out);
+    } else {
+      hash_body_sha_ni_4(s, nullptr, slots, first_layer, out);
+    }
+  } else {
+    hash_body_portable<K>(s, slots, first_layer, out);
+  }
+}
+
+// Serial chain step: finishes `cur` (label to `out`), advances `nxt` through its independent
+// prefix, and writes cur's label into nxt's slot at the chunks in nxt_self_chunks (bits 0..5).
+inline void chain_step(ChainNode& cur, ChainNode& nxt, bool first_layer, uint8_t* out,
+                       uint32_t nxt_self_chunks) {
+  if (sha_ni_in_use()) {
+    chain_step_sha_ni(cur, nxt, first_layer, out, nxt_self_chunks);
+    return;
+  }
+  for (uint32_t i = cur.done; i < kMessageBlocks; ++i) {
+    sha256::compress(cur.state, message_block(cur, i, first_layer), 1);
+  }
+  for (; nxt.done < nxt.prefix; ++nxt.done) {
+    sha256::compress(nxt.state, message_block(nxt, nxt.done, first_layer), 1);
+  }
+  store_label(cur.state, out);
+  for (uint32_t i = 0; i < 6; ++i) {
+    if ((nxt_self_chunks >> i & 1) == 0) continue;
+    std::memcpy(nxt.slot + i * 32, out, 32);
+    if (first_layer && i == 0) std::memcpy(nxt.slot + kLastBlockOffset, out, 32);
+  }
 }
 
 // The state after the header block. The header does not depend on any label, so the producer
@@ -106,6 +198,16 @@ inline sha256::State header_state(const uint8_t* header) {
 template <int K>
 inline void hash_nodes(const uint8_t* const* headers, const uint8_t* const* slots, bool first_layer,
                        uint8_t* const* out) {
+  if (sha_ni_in_use()) {
+    if constexpr (K == 1) {
+      hash_body_sha_ni_1(nullptr, headers, slots, first_layer, out);
+    } else if constexpr (K == 2) {
+      hash_body_sha_ni_2(nullptr, headers, slots, first_layer, out);
+    } else {
+      hash_body_sha_ni_4(nullptr, headers, slots, first_layer, out);
+    }
+    return;
+  }
   sha256::State s[K];
   for (int k = 0; k < K; ++k) s[k] = sha256::kInitialState;
   compress_k<K>(s, headers, 0, 1);
@@ -118,16 +220,16 @@ inline void hash_nodes(const uint8_t* const* headers, const uint8_t* const* slot
 // SEALHOST_SDR_STREAM_WIDTH=2 or 4 in the environment forces it (tests run both).
 int best_stream_width();
 
-// Hashes the bodies of `count` nodes from their header states, `width` streams at a time where
+// Hashes `count` whole nodes (headers[i], slots[i] -> out[i]), `width` streams at a time where
 // possible (then 2, then 1).
-inline void hash_bodies_any(size_t count, int width, sha256::State* s, const uint8_t* const* slots,
-                            bool first_layer, uint8_t* const* out) {
+inline void hash_nodes_any(size_t count, int width, const uint8_t* const* headers,
+                           const uint8_t* const* slots, bool first_layer, uint8_t* const* out) {
   size_t i = 0;
   if (width >= 4) {
-    for (; i + 4 <= count; i += 4) hash_body<4>(s + i, slots + i, first_layer, out + i);
+    for (; i + 4 <= count; i += 4) hash_nodes<4>(headers + i, slots + i, first_layer, out + i);
   }
-  for (; i + 2 <= count; i += 2) hash_body<2>(s + i, slots + i, first_layer, out + i);
-  for (; i < count; ++i) hash_body<1>(s + i, slots + i, first_layer, out + i);
+  for (; i + 2 <= count; i += 2) hash_nodes<2>(headers + i, slots + i, first_layer, out + i);
+  for (; i < count; ++i) hash_nodes<1>(headers + i, slots + i, first_layer, out + i);
 }
 
 }  // namespace sealhost::proofs::sdr::detail

@@ -142,8 +142,16 @@ class LayerBuffer {
   LayerBuffer& operator=(const LayerBuffer&) = delete;
   ~LayerBuffer() { ::munmap(data_, bytes_); }
   uint8_t* data() const { return data_; }
+  // Faults in the pages of labels [node, node + count) (best effort; a no-op before Linux 5.14).
+  void populate(uint64_t node, uint64_t count) const {
+    const uint64_t begin = node * kLabelBytes;
+    if (begin >= bytes_) return;
+    const uint64_t len = std::min<uint64_t>(count * kLabelBytes, bytes_ - begin);
+    ::madvise(data_ + begin, len, kMadvPopulateWrite);
+  }
 
  private:
+  static constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14)
   uint8_t* data_ = nullptr;
   uint64_t bytes_;
 };
@@ -244,6 +252,7 @@ double thread_cpu_seconds() {
 constexpr uint64_t kConsumerPrefetch = 8;
 constexpr uint64_t kPublishEvery = 16;
 constexpr uint64_t kGatherPrefetch = 16;
+constexpr uint64_t kPopulateNodes = uint64_t{1} << 16;  // 2 MiB of labels
 
 // Prefetches the parent labels of node `ahead`: expander parents (previous layer) always, DRG
 // parents (current layer) only when already computed (< done): the rest are hot anyway.
@@ -284,10 +293,13 @@ class Pc1Engine {
   void prepare_sectors();
   void check_free_space() const;
   void label_layer(uint32_t layer);
-  void label_layer_inline(uint32_t layer);
+  void label_layer_lanes(uint32_t layer);
+  void lane(uint32_t layer, const std::vector<size_t>& sectors, bool reporter);
+  void lane_serial(uint32_t layer, size_t s, bool reporter);
+  void lane_batch(uint32_t layer, const std::vector<size_t>& sectors, bool reporter);
   void label_layer_pipelined(uint32_t layer);
   void produce(uint32_t layer);
-  void after_node(uint32_t layer, uint64_t v);
+  void after_node(uint32_t layer, uint64_t v, bool reporter);
   void start_writer(uint32_t layer);
   void join_writer();
 
@@ -314,6 +326,8 @@ class Pc1Engine {
   alignas(64) std::atomic<uint64_t> produced_{0};
   alignas(64) std::atomic<uint64_t> consumed_{0};
   alignas(64) std::atomic<bool> stop_{false};
+  // Set when a lane fails or cancel is seen: the other lanes stop at their next check.
+  std::atomic<bool> lanes_stop_{false};
 
   std::thread writer_;
   std::exception_ptr writer_error_;
@@ -321,6 +335,7 @@ class Pc1Engine {
  public:
   Pc1Stats stats_;
   std::atomic<double> producer_cpu_{0};
+  std::atomic<double> hashing_cpu_{0};
 };
 
 void Pc1Engine::prepare_sectors() {
@@ -397,9 +412,16 @@ void Pc1Engine::start_writer(uint32_t layer) {
   });
 }
 
-void Pc1Engine::after_node(uint32_t layer, uint64_t v) {
+void Pc1Engine::after_node(uint32_t layer, uint64_t v, bool reporter) {
   if ((v + 1) % interval_ != 0) return;
-  if (req_.cancelled && req_.cancelled()) {
+  if (!reporter) {
+    if (lanes_stop_.load(std::memory_order_relaxed)) {
+      throw SdrCancelled("pc1 lane stopped in layer " + std::to_string(layer));
+    }
+    return;
+  }
+  if (lanes_stop_.load(std::memory_order_relaxed) || (req_.cancelled && req_.cancelled())) {
+    lanes_stop_.store(true, std::memory_order_relaxed);
     throw SdrCancelled("pc1 cancelled in layer " + std::to_string(layer) + " at node " +
                        std::to_string(v + 1) + " of " + std::to_string(nodes_) +
                        "; complete layers are kept, run PC1 again to resume");
@@ -407,40 +429,172 @@ void Pc1Engine::after_node(uint32_t layer, uint64_t v) {
   if (req_.progress) req_.progress(Pc1Progress{layer, layers_, v + 1, nodes_});
 }
 
-void Pc1Engine::label_layer_inline(uint32_t layer) {
+// Copies node v's parent labels into a slot, except the DRG parents flagged in `skip`.
+inline void gather_parents(const uint32_t* p, bool first, const uint8_t* cur, const uint8_t* prev,
+                           uint8_t* sl, uint32_t skip) {
+  for (uint32_t i = 0; i < kBaseDegree; ++i) {
+    if ((skip >> i & 1) == 0) std::memcpy(sl + i * 32, cur + uint64_t{p[i]} * 32, 32);
+  }
+  if (!first) {
+    for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+      std::memcpy(sl + i * 32, prev + uint64_t{p[i]} * 32, 32);
+    }
+    std::memcpy(sl + kLastBlockOffset, sl + 8 * 32, 32);
+  } else if ((skip & 1) == 0) {
+    std::memcpy(sl + kLastBlockOffset, sl, 32);
+  }
+}
+
+// Writes a computed label into the slot chunks flagged in `chunks` (layer 1: chunk 0 is also the
+// last block's).
+inline void patch_chunks(uint8_t* sl, uint32_t chunks, const uint8_t* label, bool first) {
+  for (uint32_t i = 0; i < kBaseDegree; ++i) {
+    if ((chunks >> i & 1) != 0) std::memcpy(sl + i * 32, label, 32);
+  }
+  if (first && (chunks & 1) != 0) std::memcpy(sl + kLastBlockOffset, label, 32);
+}
+
+// One sector on this thread, gathering its own parents: a serial chain (see ChainNode), so the
+// gathering work fills the gaps the SHA unit leaves between dependent compressions.
+void Pc1Engine::lane_serial(uint32_t layer, size_t s, bool reporter) {
   const bool first = layer == 1;
-  std::vector<const uint8_t*> slots(n_);
-  std::vector<uint8_t*> out(n_);
-  std::vector<sha256::State> states(n_);
-  for (size_t s = 0; s < n_; ++s) slots[s] = slot(0, s);
+  const ParentCache& cache = *req_.parent_cache;
+  Sector& sec = sectors_[s];
+  uint8_t* cur = sec.cur->data();
+  const uint8_t* prev = sec.prev->data();
+  alignas(64) uint8_t slots[2][kSlotBytes];
+  alignas(64) uint8_t headers[2][64];
+  detail::ChainNode nodes[2];
+  for (int i = 0; i < 2; ++i) {
+    detail::init_slot_tail(slots[i]);
+    detail::init_header(headers[i], sec.replica_id, layer);
+    nodes[i].slot = slots[i];
+    nodes[i].header = headers[i];
+  }
+  // Node v into nodes[v & 1], all parents but node v-1 (not computed yet); returns those chunks.
+  auto prepare = [&](uint64_t v) {
+    detail::ChainNode& n = nodes[v & 1];
+    const uint32_t* p = cache.parents(v);
+    const uint32_t self = detail::self_chunks(p, v);
+    gather_parents(p, first, cur, prev, n.slot, self);
+    detail::set_header_node(headers[v & 1], v);
+    n.state = sha256::kInitialState;
+    n.done = 0;
+    n.prefix = detail::independent_prefix(self);
+    return self;
+  };
+  patch_chunks(nodes[1].slot, prepare(1), cur, first);  // node 0 is computed
   for (uint64_t v = 1; v < nodes_; ++v) {
     if (v + kGatherPrefetch < nodes_) {
-      const uint32_t* pf = req_.parent_cache->parents(v + kGatherPrefetch);
-      for (size_t s = 0; s < n_; ++s) {
-        prefetch_parents(pf, first, v, sectors_[s].cur->data(), sectors_[s].prev->data());
+      prefetch_parents(cache.parents(v + kGatherPrefetch), first, v, cur, prev);
+    }
+    uint32_t self = 0;
+    if (v + 1 < nodes_) {
+      self = prepare(v + 1);
+    } else {
+      nodes[(v + 1) & 1].prefix = 0;  // no next node
+    }
+    detail::chain_step(nodes[v & 1], nodes[(v + 1) & 1], first, cur + v * 32, self);
+    after_node(layer, v, reporter);
+  }
+}
+
+// Several sectors on this thread: node v of each, hashed as interleaved SHA streams.
+void Pc1Engine::lane_batch(uint32_t layer, const std::vector<size_t>& sectors, bool reporter) {
+  const bool first = layer == 1;
+  const ParentCache& cache = *req_.parent_cache;
+  const size_t k = sectors.size();
+  std::vector<uint8_t> storage((kSlotBytes + 64) * k + 64);
+  uint8_t* base = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
+  std::vector<const uint8_t*> slots(k), headers(k);
+  std::vector<uint8_t*> out(k);
+  for (size_t i = 0; i < k; ++i) {
+    uint8_t* sl = base + i * kSlotBytes;
+    uint8_t* hd = base + k * kSlotBytes + i * 64;
+    detail::init_slot_tail(sl);
+    detail::init_header(hd, sectors_[sectors[i]].replica_id, layer);
+    slots[i] = sl;
+    headers[i] = hd;
+  }
+  for (uint64_t v = 1; v < nodes_; ++v) {
+    if (v + kGatherPrefetch < nodes_) {
+      const uint32_t* pf = cache.parents(v + kGatherPrefetch);
+      for (size_t i = 0; i < k; ++i) {
+        const Sector& sec = sectors_[sectors[i]];
+        prefetch_parents(pf, first, v, sec.cur->data(), sec.prev->data());
       }
     }
-    const uint32_t* p = req_.parent_cache->parents(v);
-    for (size_t s = 0; s < n_; ++s) {
-      Sector& sec = sectors_[s];
-      uint8_t* sl = slot(0, s);
-      const uint8_t* cur = sec.cur->data();
-      for (uint32_t i = 0; i < kBaseDegree; ++i) {
-        std::memcpy(sl + i * 32, cur + uint64_t{p[i]} * 32, 32);
-      }
-      if (!first) {
-        const uint8_t* prev = sec.prev->data();
-        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
-          std::memcpy(sl + i * 32, prev + uint64_t{p[i]} * 32, 32);
-        }
-      }
-      std::memcpy(sl + kLastBlockOffset, sl + (first ? 0 : 8 * 32), 32);
-      detail::set_header_node(sec.header, v);
-      states[s] = detail::header_state(sec.header);
-      out[s] = sec.cur->data() + v * 32;
+    const uint32_t* p = cache.parents(v);
+    for (size_t i = 0; i < k; ++i) {
+      Sector& sec = sectors_[sectors[i]];
+      gather_parents(p, first, sec.cur->data(), sec.prev->data(), const_cast<uint8_t*>(slots[i]),
+                     0);
+      detail::set_header_node(const_cast<uint8_t*>(headers[i]), v);
+      out[i] = sec.cur->data() + v * 32;
     }
-    detail::hash_bodies_any(n_, width_, states.data(), slots.data(), first, out.data());
-    after_node(layer, v);
+    detail::hash_nodes_any(k, width_, headers.data(), slots.data(), first, out.data());
+    after_node(layer, v, reporter);
+  }
+}
+
+void Pc1Engine::lane(uint32_t layer, const std::vector<size_t>& sectors, bool reporter) {
+  const double t0 = thread_cpu_seconds();
+  try {
+    if (sectors.size() == 1) {
+      lane_serial(layer, sectors[0], reporter);
+    } else {
+      lane_batch(layer, sectors, reporter);
+    }
+  } catch (...) {
+    lanes_stop_.store(true, std::memory_order_relaxed);
+    hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
+    throw;
+  }
+  hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
+}
+
+// Sectors are dealt round-robin to min(threads, sectors) lanes; each lane gathers and hashes its
+// own sectors, so every core runs SHA streams (a batch is throughput bound, not latency bound).
+// The calling thread runs lane 0 and reports progress.
+void Pc1Engine::label_layer_lanes(uint32_t layer) {
+  const size_t lanes = std::clamp<size_t>(req_.threads, 1, n_);
+  std::vector<std::vector<size_t>> parts(lanes);
+  for (size_t s = 0; s < n_; ++s) parts[s % lanes].push_back(s);
+  lanes_stop_.store(false, std::memory_order_relaxed);
+  std::vector<std::thread> threads;
+  std::vector<std::exception_ptr> errors(lanes);
+  for (size_t l = 1; l < lanes; ++l) {
+    threads.emplace_back([this, layer, &parts, &errors, l] {
+      try {
+        lane(layer, parts[l], false);
+      } catch (...) {
+        errors[l] = std::current_exception();
+      }
+    });
+  }
+  try {
+    lane(layer, parts[0], true);
+  } catch (...) {
+    errors[0] = std::current_exception();
+  }
+  for (auto& t : threads) t.join();
+  // A lane's own failure wins over the stop it caused in the others; a user cancel is reported
+  // as such.
+  auto is_stop_echo = [](const std::exception_ptr& e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const SdrCancelled&) {
+      return true;
+    } catch (...) {
+      return false;
+    }
+  };
+  for (const auto& e : errors) {
+    if (e && !is_stop_echo(e)) std::rethrow_exception(e);
+  }
+  if (errors[0]) std::rethrow_exception(errors[0]);
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
   }
 }
 
@@ -468,6 +622,12 @@ void Pc1Engine::produce(uint32_t layer) {
       for (size_t s = 0; s < n_; ++s) {
         prefetch_parents(pf, first, done, sectors_[s].cur->data(), sectors_[s].prev->data());
       }
+    }
+    if ((v & (kPopulateNodes - 1)) == 1) {
+      // Fault in the hasher's output pages ahead of it (the zeroing is off its chain).
+      const uint64_t from = v == 1 ? 0 : v - 1 + kPopulateNodes;
+      const uint64_t count = v == 1 ? 2 * kPopulateNodes : kPopulateNodes;
+      for (size_t s = 0; s < n_; ++s) sectors_[s].cur->populate(from, count);
     }
     const uint32_t* p = cache.parents(v);
     uint8_t mask = 0;
@@ -506,8 +666,11 @@ void Pc1Engine::produce(uint32_t layer) {
   }
 }
 
+// One sector with a producer thread: the hasher only patches the DRG parents the producer could
+// not gather yet (recent nodes, in its cache) and runs the serial chain (see ChainNode).
 void Pc1Engine::label_layer_pipelined(uint32_t layer) {
   const bool first = layer == 1;
+  const ParentCache& cache = *req_.parent_cache;
   produced_.store(1, std::memory_order_relaxed);
   consumed_.store(1, std::memory_order_release);
   stop_.store(false, std::memory_order_relaxed);
@@ -520,11 +683,13 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
     stop_.store(true, std::memory_order_relaxed);
     producer.join();
   };
+  const double t0 = thread_cpu_seconds();
   try {
-    std::vector<const uint8_t*> slots(n_);
-    std::vector<uint8_t*> out(n_);
+    uint8_t* cur = sectors_[0].cur->data();
+    detail::ChainNode nodes[2];
     uint64_t avail = 1;
-    for (uint64_t v = 1; v < nodes_; ++v) {
+    // Node v from the ring into nodes[v & 1]; returns the chunks that are node v-1.
+    auto prepare = [&](uint64_t v) {
       unsigned spins = 0;
       if (avail <= v) {
         avail = produced_.load(std::memory_order_acquire);
@@ -534,44 +699,60 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
           avail = produced_.load(std::memory_order_acquire);
         }
       }
-      // The producer wrote these lines on another core: pull them in ahead of the SHA chain
-      // (the header state is the chain's first input).
+      detail::ChainNode& n = nodes[v & 1];
+      n.slot = slot(v, 0);
+      n.state = *state(v);
+      n.done = 1;  // the producer hashed the header
+      const uint32_t mask = masks_[v & (slots_ - 1)];
+      uint32_t self = 0;
+      if (mask != 0) {
+        const uint32_t* p = cache.parents(v);
+        for (uint32_t i = 0; i < kBaseDegree; ++i) {
+          if ((mask >> i & 1) == 0) continue;
+          if (p[i] == v - 1) {
+            self |= 1u << i;
+          } else {
+            std::memcpy(n.slot + i * 32, cur + uint64_t{p[i]} * 32, 32);
+          }
+        }
+      }
+      if (first && (self & 1) == 0) std::memcpy(n.slot + kLastBlockOffset, n.slot, 32);
+      n.prefix = detail::independent_prefix(self);
+      return self;
+    };
+    const uint32_t self1 = prepare(1);
+    patch_chunks(slot(1, 0), self1, cur, first);  // node 0 is computed
+    for (uint64_t v = 1; v < nodes_; ++v) {
+      // The producer wrote these lines on another core: pull them in ahead of the chain.
       if (v + kConsumerPrefetch < avail) {
         const uint64_t ahead = v + kConsumerPrefetch;
         __builtin_prefetch(state(ahead));
         __builtin_prefetch(&masks_[ahead & (slots_ - 1)]);
-        for (size_t s = 0; s < n_; ++s) {
-          const uint8_t* sl = slot(ahead, s);
-          for (size_t off = 0; off < kSlotBytes; off += 64) __builtin_prefetch(sl + off);
-        }
+        __builtin_prefetch(cache.parents(ahead));
+        __builtin_prefetch(cache.parents(ahead) + 8);
+        const uint8_t* sl = slot(ahead, 0);
+        for (size_t off = 0; off < kSlotBytes; off += 64) __builtin_prefetch(sl + off);
       }
-      const uint8_t mask = masks_[v & (slots_ - 1)];
-      const uint32_t* p = mask != 0 ? req_.parent_cache->parents(v) : nullptr;
-      for (size_t s = 0; s < n_; ++s) {
-        Sector& sec = sectors_[s];
-        uint8_t* sl = slot(v, s);
-        if (mask != 0) {
-          const uint8_t* cur = sec.cur->data();
-          for (uint32_t i = 0; i < kBaseDegree; ++i) {
-            if (mask & (1u << i)) std::memcpy(sl + i * 32, cur + uint64_t{p[i]} * 32, 32);
-          }
-        }
-        if (first) std::memcpy(sl + kLastBlockOffset, sl, 32);
-        slots[s] = sl;
-        out[s] = sec.cur->data() + v * 32;
+      uint32_t self = 0;
+      if (v + 1 < nodes_) {
+        self = prepare(v + 1);
+      } else {
+        nodes[(v + 1) & 1].prefix = 0;  // no next node
       }
-      detail::hash_bodies_any(n_, width_, state(v), slots.data(), first, out.data());
+      detail::chain_step(nodes[v & 1], nodes[(v + 1) & 1], first, cur + v * 32, self);
       // Published every kPublishEvery nodes (fewer cache-line transfers to the producer's
-      // core); the producer only needs a lower bound.
+      // core); the producer only needs a lower bound. Node v+1's slot stays in use.
       if ((v + 1) % kPublishEvery == 0 || v + 1 == nodes_) {
         consumed_.store(v + 1, std::memory_order_release);
       }
-      after_node(layer, v);
+      after_node(layer, v, true);
     }
   } catch (...) {
+    hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
     stop_producer();
     throw;
   }
+  hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
   stop_producer();
 }
 
@@ -584,18 +765,11 @@ void Pc1Engine::label_layer(uint32_t layer) {
     detail::node0_label(sec.replica_id, layer, sec.cur->data());
     detail::init_header(sec.header, sec.replica_id, layer);
   }
-  const double t0 = thread_cpu_seconds();
-  try {
-    if (req_.threads <= 1) {
-      label_layer_inline(layer);
-    } else {
-      label_layer_pipelined(layer);
-    }
-  } catch (...) {
-    stats_.hasher_cpu_seconds += thread_cpu_seconds() - t0;
-    throw;
+  if (n_ == 1 && req_.threads >= 2) {
+    label_layer_pipelined(layer);
+  } else {
+    label_layer_lanes(layer);
   }
-  stats_.hasher_cpu_seconds += thread_cpu_seconds() - t0;
   ++stats_.layers_computed;
   if (req_.progress) req_.progress(Pc1Progress{layer, layers_, nodes_, nodes_});
 }
@@ -791,6 +965,7 @@ std::vector<Pc1SectorResult> run_pc1(const Pc1Request& request) {
     if (request.stats == nullptr) return;
     *request.stats = engine.stats_;
     request.stats->producer_cpu_seconds = engine.producer_cpu_.load();
+    request.stats->hasher_cpu_seconds = engine.hashing_cpu_.load();
     request.stats->wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };

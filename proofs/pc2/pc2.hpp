@@ -12,14 +12,23 @@
 // Memory is bounded by the chunk size: the L layer files are read chunk by chunk (L buffers of
 // chunk_leaves nodes plus the chunk's tree rows), never loaded whole.
 //
+// Two schedules, same bytes out: with the builtin CpuPoseidonEngine, each of its threads claims
+// aligned subtrees of min(chunk_leaves, 4096) leaves from one shared queue (all TreeC subtrees,
+// then all TreeRLast ones) and reads, checks, encodes, hashes and writes each one itself, so every
+// thread is busy from the first node to the last; only the rows above the subtree roots are left
+// for the end. Any other engine (a compute component, a GPU) gets whole chunks as large batches
+// from the calling thread.
+//
 // Outputs appear atomically: everything is written under temporary names (`<name>.pc2-tmp`) and
 // renamed into place only after every step has succeeded; on any error or cancel the temporary
 // files are removed and previously existing outputs are left untouched. Input sizes are checked
 // before anything is created; label and data values are checked for canonical encoding as they
 // are streamed (an invalid value aborts the run without leaving outputs).
 //
-// Threading: run_pc2 is synchronous; the engine does the parallel hashing. Several run_pc2 calls
-// on different sectors may run concurrently.
+// Threading: run_pc2 is synchronous; the engine does the parallel hashing (the builtin CPU engine
+// runs threads() - 1 workers beside the calling thread for the duration of the call). Callbacks
+// (progress, cancelled) run on the calling thread only. Several run_pc2 calls on different
+// sectors may run concurrently.
 #pragma once
 
 #include <cstddef>
@@ -107,10 +116,12 @@ struct Pc2Options {
   // Required: where the Poseidon work runs.
   PoseidonEngine* engine = nullptr;
   // Leaves per chunk (rounded down to a power of 8, at least 8). Memory is about
-  // (layers + 3) * 32 * chunk_leaves bytes.
+  // (layers + 3) * 32 * chunk_leaves bytes (builtin CPU engine: per thread, with chunks capped
+  // at 4096 leaves).
   size_t chunk_leaves = size_t{1} << 18;
-  // Called after every chunk from the calling thread; throwing aborts the run (Pc2Cancelled
-  // carrying the exception's message).
+  // Called after every chunk the calling thread finished (done counts every thread's chunks) and
+  // once more at the end if needed so the last call has done == total; throwing aborts the run
+  // (Pc2Cancelled carrying the exception's message).
   std::function<void(const Pc2Progress&)> progress;
   // Polled between chunks; true aborts the run with Pc2Cancelled.
   std::function<bool()> cancelled;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 #include <fstream>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -150,34 +151,33 @@ Node comm_r_of(const Node& comm_c, const Node& comm_r_last) {
   return merkle::hash_children(merkle::NodeHash::kPoseidon, {comm_c, comm_r_last});
 }
 
-std::variant<SectorVanillaProof, Fault> prove_sector(const PoStConfig& config,
-                                                     const ReplicaInfo& replica,
-                                                     std::span<const uint64_t> leaf_challenges,
-                                                     const ProveOptions& options) {
-  config.validate();
-  const TreeShape shape = TreeShape::for_sector(config.sector_bytes);
-  for (uint64_t leaf : leaf_challenges) {
-    if (leaf >= shape.total_leaves()) {
-      throw PoStError("post prove " + sector_name(replica.sector_id) + ": challenge leaf " +
-                      std::to_string(leaf) + " out of range (the sector has " +
-                      std::to_string(shape.total_leaves()) + " leaves)");
-    }
-  }
-  const std::string who = sector_name(replica.sector_id);
-  auto fault = [&](const std::string& why) { return Fault{replica.sector_id, who + ": " + why}; };
+namespace {
+
+// A sector whose commitments check out and whose TreeRLast store opened.
+struct OpenSector {
+  Node comm_c{};
+  Node comm_r_last{};
+  std::optional<merkle::CompoundTreeReader> tree;
+};
+
+// Reads the commitments (p_aux unless given), checks comm_r, opens the TreeRLast store over the
+// replica and checks its root. Returns the fault reason (without the sector name) instead when
+// the sector cannot be proven.
+std::variant<OpenSector, std::string> open_sector(const TreeShape& shape,
+                                                  const ReplicaInfo& replica) {
   try {
-    Node comm_c{}, comm_r_last{};
+    OpenSector s;
     if (!replica.comm_c || !replica.comm_r_last) {
       const auto p_aux = pc2::read_p_aux(replica.cache_dir);
-      comm_c = replica.comm_c.value_or(p_aux.comm_c);
-      comm_r_last = replica.comm_r_last.value_or(p_aux.comm_r_last);
+      s.comm_c = replica.comm_c.value_or(p_aux.comm_c);
+      s.comm_r_last = replica.comm_r_last.value_or(p_aux.comm_r_last);
     } else {
-      comm_c = *replica.comm_c;
-      comm_r_last = *replica.comm_r_last;
+      s.comm_c = *replica.comm_c;
+      s.comm_r_last = *replica.comm_r_last;
     }
-    if (comm_r_of(comm_c, comm_r_last) != replica.comm_r) {
-      return fault("comm_r " + hex(replica.comm_r) +
-                   " != Poseidon(comm_c, comm_r_last); p_aux or the sector's comm_r is wrong");
+    if (comm_r_of(s.comm_c, s.comm_r_last) != replica.comm_r) {
+      return "comm_r " + hex(replica.comm_r) +
+             " != Poseidon(comm_c, comm_r_last); p_aux or the sector's comm_r is wrong";
     }
     size_t rows_to_discard = merkle::default_rows_to_discard(shape.base_leaves, shape.base_arity);
     if (replica.rows_to_discard) {
@@ -186,47 +186,127 @@ std::variant<SectorVanillaProof, Fault> prove_sector(const PoStConfig& config,
       rows_to_discard = pc2::read_t_aux(replica.cache_dir).tree_r_last.rows_to_discard;
     }
     auto leaves = merkle::file_leaf_reader(replica.replica_path, 0, shape.total_leaves());
-    const auto tree = merkle::CompoundTreeReader::open(
-        replica.cache_dir, merkle::TreeId::kTreeRLast, shape, {rows_to_discard}, leaves);
-    if (tree.root() != comm_r_last) {
-      return fault("tree-r-last store in " + replica.cache_dir.string() + " has root " +
-                   hex(tree.root()) + ", expected comm_r_last " + hex(comm_r_last) +
-                   " (store of another sector, other rows_to_discard, or damaged)");
+    s.tree = merkle::CompoundTreeReader::open(replica.cache_dir, merkle::TreeId::kTreeRLast, shape,
+                                              {rows_to_discard}, leaves);
+    if (s.tree->root() != s.comm_r_last) {
+      return "tree-r-last store in " + replica.cache_dir.string() + " has root " +
+             hex(s.tree->root()) + ", expected comm_r_last " + hex(s.comm_r_last) +
+             " (store of another sector, other rows_to_discard, or damaged)";
     }
-    SectorProof proof;
-    proof.comm_c = comm_c;
-    proof.comm_r_last = comm_r_last;
-    proof.inclusion_proofs.resize(leaf_challenges.size());
-    std::vector<uint8_t> bad(leaf_challenges.size(), 0);
-    parallel_for(leaf_challenges.size(), options.threads, [&](size_t i) {
-      if (options.cancelled && options.cancelled()) {
-        throw Cancelled("post prove " + who + ": cancelled");
-      }
-      auto p = tree.prove(leaf_challenges[i]);
-      if (!merkle::verify(p, merkle::NodeHash::kPoseidon, comm_r_last, leaf_challenges[i])) {
-        bad[i] = 1;
-      }
-      proof.inclusion_proofs[i] = std::move(p);
-    });
-    for (size_t i = 0; i < bad.size(); ++i) {
-      if (bad[i] == 0) continue;
-      const uint64_t leaf = leaf_challenges[i];
-      return fault("challenge leaf " + std::to_string(leaf) + " (replica " +
-                   replica.replica_path.string() + " bytes " + std::to_string(leaf * 32) + ".." +
-                   std::to_string(leaf * 32 + 32) +
-                   "): its path does not hash to comm_r_last; the replica or the tree-r-last "
-                   "store is damaged");
-    }
-    SectorVanillaProof out;
-    out.sector_id = replica.sector_id;
-    out.comm_r = replica.comm_r;
-    out.vanilla_proof.sectors.push_back(std::move(proof));
-    return out;
-  } catch (const Cancelled&) {
-    throw;
+    return s;
   } catch (const std::exception& e) {
-    return fault(e.what());
+    return std::string(e.what());
   }
+}
+
+struct SectorJob {
+  const ReplicaInfo* replica = nullptr;
+  std::vector<uint64_t> leaves;
+};
+
+// Proves every job. The sectors are opened in parallel, then the challenges of all sectors are
+// spread over options.threads together (a partition's sectors have few challenges each, so
+// per-sector parallelism would leave threads idle at every sector boundary). A sector with a
+// failed challenge stops taking work and becomes a Fault naming its first failed challenge.
+std::vector<std::variant<SectorVanillaProof, Fault>> prove_sectors(const PoStConfig& config,
+                                                                   std::span<const SectorJob> jobs,
+                                                                   const ProveOptions& options) {
+  const TreeShape shape = TreeShape::for_sector(config.sector_bytes);
+  for (const auto& job : jobs) {
+    for (uint64_t leaf : job.leaves) {
+      if (leaf >= shape.total_leaves()) {
+        throw PoStError("post prove " + sector_name(job.replica->sector_id) + ": challenge leaf " +
+                        std::to_string(leaf) + " out of range (the sector has " +
+                        std::to_string(shape.total_leaves()) + " leaves)");
+      }
+    }
+  }
+  auto check_cancel = [&](uint64_t sector_id) {
+    if (options.cancelled && options.cancelled()) {
+      throw Cancelled("post prove " + sector_name(sector_id) + ": cancelled");
+    }
+  };
+  std::vector<std::variant<OpenSector, std::string>> open(jobs.size());
+  parallel_for(jobs.size(), options.threads, [&](size_t j) {
+    check_cancel(jobs[j].replica->sector_id);
+    open[j] = open_sector(shape, *jobs[j].replica);
+  });
+
+  struct Task {
+    size_t job = 0;
+    size_t challenge = 0;
+  };
+  std::vector<Task> tasks;
+  std::vector<std::vector<InclusionProof>> paths(jobs.size());
+  std::vector<std::vector<std::string>> errors(jobs.size());
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    if (!std::holds_alternative<OpenSector>(open[j])) continue;
+    paths[j].resize(jobs[j].leaves.size());
+    errors[j].resize(jobs[j].leaves.size());
+    for (size_t i = 0; i < jobs[j].leaves.size(); ++i) tasks.push_back({j, i});
+  }
+  auto failed = std::make_unique<std::atomic<bool>[]>(jobs.size());
+  parallel_for(tasks.size(), options.threads, [&](size_t t) {
+    const auto [j, i] = tasks[t];
+    check_cancel(jobs[j].replica->sector_id);
+    if (failed[j].load(std::memory_order_relaxed)) return;
+    const auto& s = std::get<OpenSector>(open[j]);
+    const uint64_t leaf = jobs[j].leaves[i];
+    const ReplicaInfo& replica = *jobs[j].replica;
+    try {
+      auto p = s.tree->prove(leaf);
+      if (!merkle::verify(p, merkle::NodeHash::kPoseidon, s.comm_r_last, leaf)) {
+        errors[j][i] = "challenge leaf " + std::to_string(leaf) + " (replica " +
+                       replica.replica_path.string() + " bytes " + std::to_string(leaf * 32) +
+                       ".." + std::to_string(leaf * 32 + 32) +
+                       "): its path does not hash to comm_r_last; the replica or the tree-r-last "
+                       "store is damaged";
+      }
+      paths[j][i] = std::move(p);
+    } catch (const std::exception& e) {
+      errors[j][i] = e.what();
+    }
+    if (!errors[j][i].empty()) failed[j].store(true, std::memory_order_relaxed);
+  });
+
+  std::vector<std::variant<SectorVanillaProof, Fault>> out;
+  out.reserve(jobs.size());
+  for (size_t j = 0; j < jobs.size(); ++j) {
+    const ReplicaInfo& replica = *jobs[j].replica;
+    const std::string who = sector_name(replica.sector_id);
+    if (const auto* why = std::get_if<std::string>(&open[j])) {
+      out.emplace_back(Fault{replica.sector_id, who + ": " + *why});
+      continue;
+    }
+    const auto first_error =
+        std::find_if(errors[j].begin(), errors[j].end(), [](const auto& e) { return !e.empty(); });
+    if (first_error != errors[j].end()) {
+      out.emplace_back(Fault{replica.sector_id, who + ": " + *first_error});
+      continue;
+    }
+    auto& s = std::get<OpenSector>(open[j]);
+    SectorProof proof;
+    proof.comm_c = s.comm_c;
+    proof.comm_r_last = s.comm_r_last;
+    proof.inclusion_proofs = std::move(paths[j]);
+    SectorVanillaProof v;
+    v.sector_id = replica.sector_id;
+    v.comm_r = replica.comm_r;
+    v.vanilla_proof.sectors.push_back(std::move(proof));
+    out.emplace_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::variant<SectorVanillaProof, Fault> prove_sector(const PoStConfig& config,
+                                                     const ReplicaInfo& replica,
+                                                     std::span<const uint64_t> leaf_challenges,
+                                                     const ProveOptions& options) {
+  config.validate();
+  const SectorJob job{&replica, {leaf_challenges.begin(), leaf_challenges.end()}};
+  return std::move(prove_sectors(config, std::span(&job, 1), options)[0]);
 }
 
 VanillaProofs prove_window(const PoStConfig& config, const Bytes32& randomness,
@@ -245,17 +325,21 @@ VanillaProofs prove_window(const PoStConfig& config, const Bytes32& randomness,
   VanillaProofs out;
   for (;;) {
     out.proofs.clear();
+    std::vector<SectorJob> jobs;
+    jobs.reserve(active.size());
+    for (size_t i = 0; i < active.size(); ++i) {
+      jobs.push_back({active[i], challenges::post_sector_challenges(config, randomness,
+                                                                    active[i]->sector_id, i)});
+    }
+    auto results = prove_sectors(config, jobs, options);
     std::vector<const ReplicaInfo*> kept;
     bool faulted = false;
-    for (size_t i = 0; i < active.size(); ++i) {
-      const auto leaves =
-          challenges::post_sector_challenges(config, randomness, active[i]->sector_id, i);
-      auto r = prove_sector(config, *active[i], leaves, options);
-      if (auto* f = std::get_if<Fault>(&r)) {
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (auto* f = std::get_if<Fault>(&results[i])) {
         out.faults.push_back(std::move(*f));
         faulted = true;
       } else {
-        out.proofs.push_back(std::move(std::get<SectorVanillaProof>(r)));
+        out.proofs.push_back(std::move(std::get<SectorVanillaProof>(results[i])));
         kept.push_back(active[i]);
       }
     }

@@ -14,7 +14,9 @@
 // size, rooted at comm_r_last and opening exactly the derived leaf challenge. Malformed proofs
 // give an invalid Verdict with a reason, never an exception or a crash.
 //
-// Threading: every function is re-entrant; prove_* use ProveOptions::threads worker threads.
+// Threading: every function is re-entrant; prove_* use ProveOptions::threads worker threads,
+// shared by all challenges of all sectors of the call (a window partition's 2 x 10 challenges
+// keep both threads busy, not 10 per sector with a join at every sector).
 #pragma once
 
 #include <atomic>

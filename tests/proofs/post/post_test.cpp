@@ -297,6 +297,55 @@ TEST_F(PostTest, Window8MiBAndFlippedReplicaByteIsAFault) {
       << again.faults[0].reason;
 }
 
+// Challenges of all sectors share the worker threads: any thread count gives the same proofs,
+// and a sector with several damaged challenges is reported with its first one whatever thread
+// found a damaged path first.
+TEST_F(PostTest, ThreadCountsGiveIdenticalProofsAndFaults) {
+  std::vector<TestSector> s;
+  for (uint64_t i = 0; i < 3; ++i) s.push_back(make_sector(20 + i, 2 * kKiB, 70 + i));
+  const auto config = PoStConfig::window(2 * kKiB);
+  const auto rnd = randomness(12);
+  std::vector<ReplicaInfo> infos;
+  for (const auto& t : s) infos.push_back(t.info);
+  const auto one = prove_window(config, rnd, infos);
+  ASSERT_TRUE(one.faults.empty()) << one.faults[0].reason;
+  for (unsigned threads : {2u, 3u, 8u}) {
+    ProveOptions o;
+    o.threads = threads;
+    const auto many = prove_window(config, rnd, infos, o);
+    ASSERT_TRUE(many.faults.empty()) << many.faults[0].reason;
+    ASSERT_EQ(many.proofs.size(), one.proofs.size());
+    for (size_t i = 0; i < one.proofs.size(); ++i) {
+      EXPECT_TRUE(many.proofs[i] == one.proofs[i]) << threads << " threads, sector " << i;
+    }
+  }
+  // Damage every challenged leaf of the middle sector (2 KiB: 64 leaves, challenges may repeat).
+  const auto leaves = challenges::post_sector_challenges(config, rnd, 21, 1);
+  {
+    std::fstream f(infos[1].replica_path, std::ios::in | std::ios::out | std::ios::binary);
+    for (uint64_t leaf : leaves) {
+      f.seekp(static_cast<std::streamoff>(leaf * 32));
+      f.put(0x55);
+    }
+  }
+  std::vector<std::string> reasons;
+  for (unsigned threads : {1u, 2u, 8u}) {
+    ProveOptions o;
+    o.threads = threads;
+    const auto out = prove_window(config, rnd, infos, o);
+    ASSERT_EQ(out.faults.size(), 1u);
+    EXPECT_EQ(out.faults[0].sector_id, 21u);
+    ASSERT_EQ(out.proofs.size(), 2u);
+    EXPECT_TRUE(out.proofs[0] == one.proofs[0]);
+    EXPECT_TRUE(out.proofs[1] == one.proofs[2]);
+    reasons.push_back(out.faults[0].reason);
+  }
+  EXPECT_NE(reasons[0].find("challenge leaf " + std::to_string(leaves[0]) + " "), std::string::npos)
+      << reasons[0];
+  EXPECT_EQ(reasons[1], reasons[0]);
+  EXPECT_EQ(reasons[2], reasons[0]);
+}
+
 TEST_F(PostTest, DeletedSectorIsReportedOtherIsProven) {
   const auto a = make_sector(1, 2 * kKiB, 21);
   const auto b = make_sector(2, 2 * kKiB, 22);

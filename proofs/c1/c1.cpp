@@ -3,10 +3,14 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "proofs/field/fr.hpp"
 #include "proofs/merkle/tree_store.hpp"
@@ -287,15 +291,47 @@ void complete_labeling_proofs(const PoRepParams& params, uint64_t x, ChallengePr
 }
 
 C1Output prove_commit1(const PoRepParams& params, const sdr::Graph& graph,
-                       const PublicInputs& inputs, const ProverFiles& files) {
+                       const PublicInputs& inputs, const ProverFiles& files,
+                       const Commit1Options& options) {
   const ChallengeProver prover(params, graph, inputs, files);
+  const auto challenges = porep_challenges(params, inputs);
+  struct Task {
+    size_t partition = 0;
+    size_t index = 0;
+  };
+  std::vector<Task> tasks;
   C1Output out;
   out.inputs = inputs;
-  for (const auto& partition : porep_challenges(params, inputs)) {
-    std::vector<ChallengeProof> proofs;
-    proofs.reserve(partition.size());
-    for (uint64_t x : partition) proofs.push_back(prover.prove(x));
-    out.partitions.push_back(std::move(proofs));
+  out.partitions.resize(challenges.size());
+  for (size_t k = 0; k < challenges.size(); ++k) {
+    out.partitions[k].resize(challenges[k].size());
+    for (size_t i = 0; i < challenges[k].size(); ++i) tasks.push_back({k, i});
+  }
+  // Workers take tasks in order; a failure stops the hand-out. Every task before the failed one
+  // was taken and runs to completion, so rethrowing the failure of the lowest task index gives
+  // the same error as one thread would.
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(tasks.size());
+  auto run = [&] {
+    for (size_t t = next++; t < tasks.size(); t = next++) {
+      try {
+        if (options.cancelled && options.cancelled()) throw C1Cancelled("commit1: cancelled");
+        const auto [k, i] = tasks[t];
+        out.partitions[k][i] = prover.prove(challenges[k][i]);
+      } catch (...) {
+        errors[t] = std::current_exception();
+        next = tasks.size();
+      }
+    }
+  };
+  const size_t workers = std::min<size_t>(std::max(1u, options.threads), tasks.size());
+  {
+    std::vector<std::jthread> pool;
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(run);
+    run();
+  }
+  for (const auto& e : errors) {
+    if (e) std::rethrow_exception(e);
   }
   return out;
 }

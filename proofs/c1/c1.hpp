@@ -12,11 +12,13 @@
 // file is an upstream cache of the same proofs); the challenges are the selected synthetic ones.
 // Legacy V1 (ApiVersion 1.0.0) and NI-PoRep are not supported.
 //
-// Threading: all functions are re-entrant; nothing is shared between calls.
+// Threading: all functions are re-entrant; nothing is shared between calls. prove_commit1 spreads
+// the challenges over Commit1Options::threads threads.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -125,9 +127,25 @@ class ChallengeProver {
 // parent labels the label preimages need).
 void complete_labeling_proofs(const PoRepParams& params, uint64_t challenge, ChallengeProof& proof);
 
-// Proves every challenge of every partition with a ChallengeProver.
+struct Commit1Options {
+  // Challenges are proven on this many threads (each challenge is independent: 16 tree paths,
+  // one TreeRLast subtree rebuild and the proof's own check).
+  unsigned threads = 1;
+  // Polled before every challenge; returning true abandons the work (C1Cancelled).
+  std::function<bool()> cancelled;
+};
+
+// Commit1Options::cancelled returned true.
+class C1Cancelled : public C1Error {
+ public:
+  using C1Error::C1Error;
+};
+
+// Proves every challenge of every partition with one ChallengeProver. Output order (partitions,
+// then challenges) does not depend on the thread count.
 C1Output prove_commit1(const PoRepParams& params, const sdr::Graph& graph,
-                       const PublicInputs& inputs, const ProverFiles& files);
+                       const PublicInputs& inputs, const ProverFiles& files,
+                       const Commit1Options& options = {});
 
 struct Verdict {
   bool valid = false;

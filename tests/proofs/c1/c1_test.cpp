@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -87,6 +88,36 @@ std::vector<uint8_t> spec_data_padded() {
   std::vector<uint8_t> data(2032);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>((7 * i + 3) % 256);
   return fr32::pad(data);
+}
+
+bool same_path(const InclusionProof& a, const InclusionProof& b) {
+  if (a.leaf != b.leaf || a.root != b.root || a.path.size() != b.path.size()) return false;
+  for (size_t l = 0; l < a.path.size(); ++l) {
+    if (a.path[l].position != b.path[l].position || a.path[l].siblings != b.path[l].siblings) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool same_column(const ColumnProof& a, const ColumnProof& b) {
+  return a.index == b.index && a.rows == b.rows && same_path(a.inclusion_proof, b.inclusion_proof);
+}
+
+bool same_labeling(const LabelingProof& a, const LabelingProof& b) {
+  return a.layer_index == b.layer_index && a.node == b.node && a.parents == b.parents;
+}
+
+bool same_proof(const ChallengeProof& a, const ChallengeProof& b) {
+  auto columns = [](const std::vector<ColumnProof>& x, const std::vector<ColumnProof>& y) {
+    return std::equal(x.begin(), x.end(), y.begin(), y.end(), same_column);
+  };
+  return same_path(a.comm_d_proof, b.comm_d_proof) && same_column(a.c_x, b.c_x) &&
+         columns(a.drg_parents, b.drg_parents) && columns(a.exp_parents, b.exp_parents) &&
+         same_path(a.comm_r_last_proof, b.comm_r_last_proof) &&
+         std::equal(a.labeling_proofs.begin(), a.labeling_proofs.end(), b.labeling_proofs.begin(),
+                    b.labeling_proofs.end(), same_labeling) &&
+         same_labeling(a.encoding_proof, b.encoding_proof);
 }
 
 class C1Test : public ::testing::Test {
@@ -201,6 +232,26 @@ TEST_F(C1Test, FourKiBSubTreeShapeManyChallenges) {
   EXPECT_EQ(out.partitions[0][0].comm_r_last_proof.path.size(), 3u);
   const auto v = verify_commit1(params, graph, out);
   EXPECT_TRUE(v.valid) << v.reason;
+
+  // Any thread count gives the same proofs in the same order.
+  for (unsigned threads : {2u, 4u, 32u}) {
+    Commit1Options o;
+    o.threads = threads;
+    const auto many = prove_commit1(params, graph, s.inputs, s.files, o);
+    ASSERT_EQ(many.partitions.size(), out.partitions.size());
+    for (size_t k = 0; k < out.partitions.size(); ++k) {
+      ASSERT_EQ(many.partitions[k].size(), out.partitions[k].size());
+      for (size_t i = 0; i < out.partitions[k].size(); ++i) {
+        EXPECT_TRUE(same_proof(many.partitions[k][i], out.partitions[k][i]))
+            << threads << " threads, partition " << k << " challenge " << i;
+      }
+    }
+  }
+  // Cancel before the first challenge.
+  Commit1Options cancel;
+  cancel.threads = 2;
+  cancel.cancelled = [] { return true; };
+  EXPECT_THROW(prove_commit1(params, graph, s.inputs, s.files, cancel), C1Cancelled);
 }
 
 TEST_F(C1Test, ProverErrors) {
@@ -225,11 +276,15 @@ TEST_F(C1Test, ProverErrors) {
     const char junk[2] = {1, 2};
     f.write(junk, 2);
   }
-  try {
-    prove_commit1(params, graph, s.inputs, s.files);
-    ADD_FAILURE() << "damaged layer accepted";
-  } catch (const C1Error& e) {
-    EXPECT_NE(std::string(e.what()).find("challenge 9"), std::string::npos) << e.what();
+  for (unsigned threads : {1u, 2u}) {
+    Commit1Options o;
+    o.threads = threads;
+    try {
+      prove_commit1(params, graph, s.inputs, s.files, o);
+      ADD_FAILURE() << "damaged layer accepted";
+    } catch (const C1Error& e) {
+      EXPECT_NE(std::string(e.what()).find("challenge 9"), std::string::npos) << e.what();
+    }
   }
   fs::resize_file(s.files.cache_dir / sdr::layer_file_name(1), 100);
   EXPECT_THROW(prove_commit1(params, graph, s.inputs, s.files), C1Error);

@@ -29,6 +29,19 @@
 #define SDR_CPU_RELAX() ((void)0)
 #endif
 
+namespace {
+// A software prefetch into all cache levels. Inline asm on x86: GCC 12 silently drops
+// __builtin_prefetch / _mm_prefetch in some inlined loops (the gather loops here lost every
+// prefetch), and these prefetches are what keeps DRAM latency off the SHA chain.
+inline void prefetch(const void* p) {
+#if defined(__x86_64__) || defined(__i386__)
+  asm volatile("prefetcht0 %0" : : "m"(*static_cast<const char*>(p)));
+#else
+  __builtin_prefetch(p);
+#endif
+}
+}  // namespace
+
 namespace sealhost::proofs::sdr {
 namespace fs = std::filesystem;
 using detail::kLastBlockOffset;
@@ -250,6 +263,7 @@ double thread_cpu_seconds() {
 }
 
 constexpr uint64_t kConsumerPrefetch = 8;
+constexpr uint64_t kHolePrefetch = 4;
 constexpr uint64_t kPublishEvery = 16;
 constexpr uint64_t kGatherPrefetch = 16;
 constexpr uint64_t kPopulateNodes = uint64_t{1} << 16;  // 2 MiB of labels
@@ -259,10 +273,10 @@ constexpr uint64_t kPopulateNodes = uint64_t{1} << 16;  // 2 MiB of labels
 inline void prefetch_parents(const uint32_t* pf, bool first, uint64_t done, const uint8_t* cur,
                              const uint8_t* prev) {
   for (uint32_t i = 0; i < kBaseDegree; ++i) {
-    if (pf[i] < done) __builtin_prefetch(cur + uint64_t{pf[i]} * 32);
+    if (pf[i] < done) prefetch(cur + uint64_t{pf[i]} * 32);
   }
   if (first) return;
-  for (uint32_t i = kBaseDegree; i < kDegree; ++i) __builtin_prefetch(prev + uint64_t{pf[i]} * 32);
+  for (uint32_t i = kBaseDegree; i < kDegree; ++i) prefetch(prev + uint64_t{pf[i]} * 32);
 }
 
 inline void spin_wait(unsigned& spins) {
@@ -726,12 +740,24 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
       // The producer wrote these lines on another core: pull them in ahead of the chain.
       if (v + kConsumerPrefetch < avail) {
         const uint64_t ahead = v + kConsumerPrefetch;
-        __builtin_prefetch(state(ahead));
-        __builtin_prefetch(&masks_[ahead & (slots_ - 1)]);
-        __builtin_prefetch(cache.parents(ahead));
-        __builtin_prefetch(cache.parents(ahead) + 8);
+        prefetch(state(ahead));
+        prefetch(&masks_[ahead & (slots_ - 1)]);
+        prefetch(cache.parents(ahead));
+        prefetch(cache.parents(ahead) + 8);
         const uint8_t* sl = slot(ahead, 0);
-        for (size_t off = 0; off < kSlotBytes; off += 64) __builtin_prefetch(sl + off);
+        for (size_t off = 0; off < kSlotBytes; off += 64) prefetch(sl + off);
+      }
+      // The labels this hasher will patch into node v+4 (mask and parents prefetched above 4
+      // nodes ago): recent nodes, but the ring's traffic pushes them out of the L2.
+      if (v + kHolePrefetch < avail) {
+        const uint64_t h = v + kHolePrefetch;
+        const uint32_t mask = masks_[h & (slots_ - 1)];
+        if (mask != 0) {
+          const uint32_t* p = cache.parents(h);
+          for (uint32_t i = 0; i < kBaseDegree; ++i) {
+            if ((mask >> i & 1) != 0 && p[i] < v) prefetch(cur + uint64_t{p[i]} * 32);
+          }
+        }
       }
       uint32_t self = 0;
       if (v + 1 < nodes_) {

@@ -1,6 +1,8 @@
 #include "proofs/c1/c1_json.hpp"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
+#include <span>
 
 #include "proofs/merkle/tree_store.hpp"
 
@@ -29,60 +31,118 @@ std::string size_name(uint64_t bytes) {
   }
 }
 
-Json bytes_json(const Node& n) {
-  Json a = Json::array();
-  for (uint8_t b : n) a.push_back(b);
-  return a;
-}
-
-Json path_json(std::span<const PathLevel> levels) {
-  Json path = Json::array();
-  for (const auto& l : levels) {
-    Json hashes = Json::array();
-    for (const auto& s : l.siblings) hashes.push_back(bytes_json(s));
-    path.push_back(Json{{"hashes", std::move(hashes)}, {"index", l.position}});
-  }
-  return Json{{"path", std::move(path)}};
-}
-
 size_t base_levels(const TreeShape& s) {
   return merkle::row_count(s.base_leaves, s.base_arity) - 1;
 }
 
-Json merkle_json(const InclusionProof& p, const TreeShape& s) {
-  const size_t base = base_levels(s);
-  const size_t levels = base + (s.sub_arity ? 1 : 0) + (s.top_arity ? 1 : 0);
-  if (p.path.size() != levels) {
-    throw C1Error("c1 json: merkle path of " + std::to_string(p.path.size()) +
-                  " levels, expected " + std::to_string(levels));
+// Writes the output straight into a string in serde_json's compact form (no spaces, fields in
+// declaration order): the proofs are ~95% byte arrays, which a DOM would turn into one value
+// per byte.
+class Writer {
+ public:
+  std::string take() { return std::move(out_); }
+  void raw(std::string_view s) { out_.append(s); }
+  void number(uint64_t v) {
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out_.append(buf, r.ptr);
   }
-  const std::span<const PathLevel> all(p.path);
-  Json inner;
-  if (s.sub_arity == 0) {
-    inner =
-        Json{{"root", bytes_json(p.root)}, {"leaf", bytes_json(p.leaf)}, {"path", path_json(all)}};
-    return Json{{"data", Json{{"Single", std::move(inner)}}}};
+  void bytes(const Node& n) {
+    out_.push_back('[');
+    for (size_t i = 0; i < n.size(); ++i) {
+      if (i != 0) out_.push_back(',');
+      const uint8_t b = n[i];
+      if (b >= 100) out_.push_back(static_cast<char>('0' + b / 100));
+      if (b >= 10) out_.push_back(static_cast<char>('0' + b / 10 % 10));
+      out_.push_back(static_cast<char>('0' + b % 10));
+    }
+    out_.push_back(']');
   }
-  inner["base_proof"] = path_json(all.first(base));
-  inner["sub_proof"] = path_json(all.subspan(base, 1));
-  if (s.top_arity != 0) inner["top_proof"] = path_json(all.subspan(base + 1, 1));
-  inner["root"] = bytes_json(p.root);
-  inner["leaf"] = bytes_json(p.leaf);
-  return Json{{"data", Json{{s.top_arity != 0 ? "Top" : "Sub", std::move(inner)}}}};
-}
+  void path(std::span<const PathLevel> levels) {
+    raw("{\"path\":[");
+    for (size_t i = 0; i < levels.size(); ++i) {
+      if (i != 0) out_.push_back(',');
+      raw("{\"hashes\":[");
+      for (size_t k = 0; k < levels[i].siblings.size(); ++k) {
+        if (k != 0) out_.push_back(',');
+        bytes(levels[i].siblings[k]);
+      }
+      raw("],\"index\":");
+      number(levels[i].position);
+      out_.push_back('}');
+    }
+    raw("]}");
+  }
+  void merkle(const InclusionProof& p, const TreeShape& s) {
+    const size_t base = base_levels(s);
+    const size_t levels = base + (s.sub_arity ? 1 : 0) + (s.top_arity ? 1 : 0);
+    if (p.path.size() != levels) {
+      throw C1Error("c1 json: merkle path of " + std::to_string(p.path.size()) +
+                    " levels, expected " + std::to_string(levels));
+    }
+    const std::span<const PathLevel> all(p.path);
+    if (s.sub_arity == 0) {
+      raw("{\"data\":{\"Single\":{\"root\":");
+      bytes(p.root);
+      raw(",\"leaf\":");
+      bytes(p.leaf);
+      raw(",\"path\":");
+      path(all);
+      raw("}}}");
+      return;
+    }
+    raw(s.top_arity != 0 ? "{\"data\":{\"Top\":{\"base_proof\":"
+                         : "{\"data\":{\"Sub\":{\"base_proof\":");
+    path(all.first(base));
+    raw(",\"sub_proof\":");
+    path(all.subspan(base, 1));
+    if (s.top_arity != 0) {
+      raw(",\"top_proof\":");
+      path(all.subspan(base + 1, 1));
+    }
+    raw(",\"root\":");
+    bytes(p.root);
+    raw(",\"leaf\":");
+    bytes(p.leaf);
+    raw("}}}");
+  }
+  void column(const ColumnProof& c, const TreeShape& s) {
+    raw("{\"column\":{\"index\":");
+    number(c.index);
+    raw(",\"rows\":[");
+    for (size_t i = 0; i < c.rows.size(); ++i) {
+      if (i != 0) out_.push_back(',');
+      bytes(c.rows[i]);
+    }
+    raw("],\"_h\":null},\"inclusion_proof\":");
+    merkle(c.inclusion_proof, s);
+    out_.push_back('}');
+  }
+  void columns(const std::vector<ColumnProof>& cs, const TreeShape& s) {
+    out_.push_back('[');
+    for (size_t i = 0; i < cs.size(); ++i) {
+      if (i != 0) out_.push_back(',');
+      column(cs[i], s);
+    }
+    out_.push_back(']');
+  }
+  void labeling(const LabelingProof& l) {
+    raw("{\"parents\":[");
+    for (size_t i = 0; i < l.parents.size(); ++i) {
+      if (i != 0) out_.push_back(',');
+      bytes(l.parents[i]);
+    }
+    raw("],\"layer_index\":");
+    number(l.layer_index);
+    raw(",\"node\":");
+    number(l.node);
+    out_.push_back('}');
+  }
+  void reserve(size_t n) { out_.reserve(n); }
 
-Json column_json(const ColumnProof& c, const TreeShape& s) {
-  Json rows = Json::array();
-  for (const auto& r : c.rows) rows.push_back(bytes_json(r));
-  return Json{{"column", Json{{"index", c.index}, {"rows", std::move(rows)}, {"_h", nullptr}}},
-              {"inclusion_proof", merkle_json(c.inclusion_proof, s)}};
-}
-
-Json labeling_json(const LabelingProof& l) {
-  Json parents = Json::array();
-  for (const auto& p : l.parents) parents.push_back(bytes_json(p));
-  return Json{{"parents", std::move(parents)}, {"layer_index", l.layer_index}, {"node", l.node}};
-}
+ private:
+  std::string out_;
+};
 
 // ---- parsing ----
 
@@ -194,35 +254,56 @@ std::string c1_output_to_json(const PoRepParams& params, const std::string& regi
     throw C1Error("c1 json: registered proof \"" + registered_proof + "\" is not a " + size +
                   " V1_1 / Synthetic PoRep proof");
   }
-  Json partitions = Json::array();
-  for (const auto& part : output.partitions) {
-    Json proofs = Json::array();
-    for (const auto& p : part) {
-      Json drg = Json::array(), exp = Json::array(), labels = Json::array();
-      for (const auto& c : p.drg_parents) drg.push_back(column_json(c, shape));
-      for (const auto& c : p.exp_parents) exp.push_back(column_json(c, shape));
-      for (const auto& l : p.labeling_proofs) labels.push_back(labeling_json(l));
-      Json proof;
-      proof["comm_d_proofs"] = merkle_json(p.comm_d_proof, shape_d);
-      proof["comm_r_last_proof"] = merkle_json(p.comm_r_last_proof, shape);
-      proof["replica_column_proofs"] = Json{{"c_x", column_json(p.c_x, shape)},
-                                            {"drg_parents", std::move(drg)},
-                                            {"exp_parents", std::move(exp)}};
-      proof["labeling_proofs"] = std::move(labels);
-      proof["encoding_proof"] = labeling_json(p.encoding_proof);
-      proofs.push_back(std::move(proof));
+  Writer w;
+  size_t challenges = 0;
+  for (const auto& part : output.partitions) challenges += part.size();
+  // About 4 characters per byte, ~(16 paths + 15 columns + layers labelling proofs) nodes.
+  w.reserve(4096 + challenges * 32 * 4 *
+                       (16 * 8 * base_levels(shape) + 15 * params.layers +
+                        (params.layers + 1) * kLabelParents + 64));
+  w.raw("{\"registered_proof\":");
+  w.raw(Json(registered_proof).dump());
+  w.raw(",\"vanilla_proofs\":{\"StackedDrg" + size + "V1\":[");
+  for (size_t k = 0; k < output.partitions.size(); ++k) {
+    if (k != 0) w.raw(",");
+    w.raw("[");
+    const auto& part = output.partitions[k];
+    for (size_t i = 0; i < part.size(); ++i) {
+      const auto& p = part[i];
+      if (i != 0) w.raw(",");
+      w.raw("{\"comm_d_proofs\":");
+      w.merkle(p.comm_d_proof, shape_d);
+      w.raw(",\"comm_r_last_proof\":");
+      w.merkle(p.comm_r_last_proof, shape);
+      w.raw(",\"replica_column_proofs\":{\"c_x\":");
+      w.column(p.c_x, shape);
+      w.raw(",\"drg_parents\":");
+      w.columns(p.drg_parents, shape);
+      w.raw(",\"exp_parents\":");
+      w.columns(p.exp_parents, shape);
+      w.raw("},\"labeling_proofs\":[");
+      for (size_t l = 0; l < p.labeling_proofs.size(); ++l) {
+        if (l != 0) w.raw(",");
+        w.labeling(p.labeling_proofs[l]);
+      }
+      w.raw("],\"encoding_proof\":");
+      w.labeling(p.encoding_proof);
+      w.raw("}");
     }
-    partitions.push_back(std::move(proofs));
+    w.raw("]");
   }
-  Json out;
-  out["registered_proof"] = registered_proof;
-  out["vanilla_proofs"] = Json{{"StackedDrg" + size + "V1", std::move(partitions)}};
-  out["comm_r"] = bytes_json(output.inputs.comm_r);
-  out["comm_d"] = bytes_json(output.inputs.comm_d);
-  out["replica_id"] = bytes_json(output.inputs.replica_id);
-  out["seed"] = bytes_json(output.inputs.seed);
-  out["ticket"] = bytes_json(ticket);
-  return out.dump();
+  w.raw("]},\"comm_r\":");
+  w.bytes(output.inputs.comm_r);
+  w.raw(",\"comm_d\":");
+  w.bytes(output.inputs.comm_d);
+  w.raw(",\"replica_id\":");
+  w.bytes(output.inputs.replica_id);
+  w.raw(",\"seed\":");
+  w.bytes(output.inputs.seed);
+  w.raw(",\"ticket\":");
+  w.bytes(ticket);
+  w.raw("}");
+  return w.take();
 }
 
 C1Json c1_output_from_json(const PoRepParams& params, std::string_view text) {

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <span>
 
 #include "proofs/fr32/fr32.hpp"
 #include "proofs/merkle/tree_store.hpp"
@@ -88,6 +89,145 @@ std::vector<uint8_t> spec_data_padded() {
   std::vector<uint8_t> data(2032);
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>((7 * i + 3) % 256);
   return fr32::pad(data);
+}
+
+// Reference serialisation of SealCommitPhase1Output through a JSON DOM (nlohmann ordered_json,
+// fields in serde declaration order, compact dump): what c1_output_to_json writes directly.
+namespace reference {
+using Json = nlohmann::ordered_json;
+Json bytes(const Node& n) {
+  Json a = Json::array();
+  for (uint8_t b : n) a.push_back(b);
+  return a;
+}
+Json path(std::span<const merkle::PathLevel> levels) {
+  Json p = Json::array();
+  for (const auto& l : levels) {
+    Json h = Json::array();
+    for (const auto& s : l.siblings) h.push_back(bytes(s));
+    p.push_back(Json{{"hashes", std::move(h)}, {"index", l.position}});
+  }
+  return Json{{"path", std::move(p)}};
+}
+Json merkle_proof(const InclusionProof& p, const merkle::TreeShape& s) {
+  const size_t base = merkle::row_count(s.base_leaves, s.base_arity) - 1;
+  const std::span<const merkle::PathLevel> all(p.path);
+  if (s.sub_arity == 0) {
+    return Json{{"data", Json{{"Single", Json{{"root", bytes(p.root)},
+                                              {"leaf", bytes(p.leaf)},
+                                              {"path", path(all)}}}}}};
+  }
+  Json inner;
+  inner["base_proof"] = path(all.first(base));
+  inner["sub_proof"] = path(all.subspan(base, 1));
+  if (s.top_arity != 0) inner["top_proof"] = path(all.subspan(base + 1, 1));
+  inner["root"] = bytes(p.root);
+  inner["leaf"] = bytes(p.leaf);
+  return Json{{"data", Json{{s.top_arity != 0 ? "Top" : "Sub", std::move(inner)}}}};
+}
+Json column(const ColumnProof& c, const merkle::TreeShape& s) {
+  Json rows = Json::array();
+  for (const auto& r : c.rows) rows.push_back(bytes(r));
+  return Json{{"column", Json{{"index", c.index}, {"rows", std::move(rows)}, {"_h", nullptr}}},
+              {"inclusion_proof", merkle_proof(c.inclusion_proof, s)}};
+}
+Json labeling(const LabelingProof& l) {
+  Json parents = Json::array();
+  for (const auto& p : l.parents) parents.push_back(bytes(p));
+  return Json{{"parents", std::move(parents)}, {"layer_index", l.layer_index}, {"node", l.node}};
+}
+std::string c1_json(const PoRepParams& params, const std::string& name, const std::string& size,
+                    const Bytes32& ticket, const C1Output& output) {
+  const auto shape = merkle::TreeShape::for_sector(params.sector_bytes);
+  const auto shape_d = merkle::TreeShape::tree_d(params.sector_bytes);
+  Json partitions = Json::array();
+  for (const auto& part : output.partitions) {
+    Json proofs = Json::array();
+    for (const auto& p : part) {
+      Json drg = Json::array(), exp = Json::array(), labels = Json::array();
+      for (const auto& c : p.drg_parents) drg.push_back(column(c, shape));
+      for (const auto& c : p.exp_parents) exp.push_back(column(c, shape));
+      for (const auto& l : p.labeling_proofs) labels.push_back(labeling(l));
+      Json proof;
+      proof["comm_d_proofs"] = merkle_proof(p.comm_d_proof, shape_d);
+      proof["comm_r_last_proof"] = merkle_proof(p.comm_r_last_proof, shape);
+      proof["replica_column_proofs"] = Json{{"c_x", column(p.c_x, shape)},
+                                            {"drg_parents", std::move(drg)},
+                                            {"exp_parents", std::move(exp)}};
+      proof["labeling_proofs"] = std::move(labels);
+      proof["encoding_proof"] = labeling(p.encoding_proof);
+      proofs.push_back(std::move(proof));
+    }
+    partitions.push_back(std::move(proofs));
+  }
+  Json out;
+  out["registered_proof"] = name;
+  out["vanilla_proofs"] = Json{{"StackedDrg" + size + "V1", std::move(partitions)}};
+  out["comm_r"] = bytes(output.inputs.comm_r);
+  out["comm_d"] = bytes(output.inputs.comm_d);
+  out["replica_id"] = bytes(output.inputs.replica_id);
+  out["seed"] = bytes(output.inputs.seed);
+  out["ticket"] = bytes(ticket);
+  return out.dump();
+}
+}  // namespace reference
+
+// A C1 output of random nodes with the proof shapes of `sector_bytes` (for the sizes whose
+// TreeC/TreeRLast paths end with sub and top levels, which no test can seal).
+C1Output random_shaped_output(uint64_t sector_bytes, uint32_t layers, size_t challenges,
+                              uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  auto node = [&] {
+    Node n{};
+    for (auto& b : n) b = static_cast<uint8_t>(rng());
+    return n;
+  };
+  auto path = [&](const merkle::TreeShape& s) {
+    InclusionProof p;
+    p.root = node();
+    p.leaf = node();
+    std::vector<size_t> arities(merkle::row_count(s.base_leaves, s.base_arity) - 1, s.base_arity);
+    if (s.sub_arity != 0) arities.push_back(s.sub_arity);
+    if (s.top_arity != 0) arities.push_back(s.top_arity);
+    for (size_t a : arities) {
+      merkle::PathLevel l;
+      l.position = static_cast<uint32_t>(rng() % a);
+      for (size_t k = 1; k < a; ++k) l.siblings.push_back(node());
+      p.path.push_back(std::move(l));
+    }
+    return p;
+  };
+  const auto shape = merkle::TreeShape::for_sector(sector_bytes);
+  const auto shape_d = merkle::TreeShape::tree_d(sector_bytes);
+  auto column = [&] {
+    ColumnProof c;
+    c.index = rng() % (sector_bytes / 32);
+    for (uint32_t l = 0; l < layers; ++l) c.rows.push_back(node());
+    c.inclusion_proof = path(shape);
+    return c;
+  };
+  C1Output out;
+  out.inputs = {node(), node(), node(), node()};
+  out.partitions.resize(2);
+  for (auto& part : out.partitions) {
+    for (size_t i = 0; i < challenges; ++i) {
+      ChallengeProof p;
+      p.comm_d_proof = path(shape_d);
+      p.c_x = column();
+      for (int k = 0; k < 6; ++k) p.drg_parents.push_back(column());
+      for (int k = 0; k < 8; ++k) p.exp_parents.push_back(column());
+      p.comm_r_last_proof = path(shape);
+      const uint64_t x = rng();
+      for (uint32_t l = 1; l <= layers; ++l) {
+        LabelingProof lp{l, x, {}};
+        for (size_t k = 0; k < kLabelParents; ++k) lp.parents.push_back(node());
+        p.labeling_proofs.push_back(std::move(lp));
+      }
+      p.encoding_proof = p.labeling_proofs.back();
+      part.push_back(std::move(p));
+    }
+  }
+  return out;
 }
 
 bool same_path(const InclusionProof& a, const InclusionProof& b) {
@@ -303,6 +443,7 @@ TEST_F(C1Test, FfiJsonRoundTripAndShape) {
     Bytes32 ticket{};
     for (size_t i = 0; i < 32; ++i) ticket[i] = static_cast<uint8_t>(i);
     const auto text = c1_output_to_json(params, name, ticket, out);
+    EXPECT_EQ(text, reference::c1_json(params, name, "2KiB", ticket, out));
     const auto j = nlohmann::ordered_json::parse(text);
     // serde field order and enum tagging.
     std::vector<std::string> keys;
@@ -335,6 +476,36 @@ TEST_F(C1Test, FfiJsonRoundTripAndShape) {
     EXPECT_NE(std::string(e.what()).find("StackedDrg2KiBV1"), std::string::npos) << e.what();
   }
   EXPECT_THROW(c1_output_to_json(params, "StackedDrg32GiBV1_1", Bytes32{}, C1Output{}), C1Error);
+}
+
+TEST(C1Json, WriterMatchesTheDomReferenceForEveryPathShape) {
+  struct Case {
+    uint64_t bytes;
+    const char* name;
+    const char* size;
+    uint32_t layers;
+  };
+  for (const Case& c : {Case{2048, "StackedDrg2KiBV1_1", "2KiB", 2},
+                        Case{8ULL << 20, "StackedDrg8MiBV1_1_Feat_SyntheticPoRep", "8MiB", 2},
+                        Case{32ULL << 30, "StackedDrg32GiBV1_1", "32GiB", 11},
+                        Case{64ULL << 30, "StackedDrg64GiBV1_1", "64GiB", 11}}) {
+    SCOPED_TRACE(c.name);
+    auto params = PoRepParams::for_sector(c.bytes);
+    params.layers = c.layers;
+    const auto out = random_shaped_output(c.bytes, c.layers, 3, static_cast<uint32_t>(c.bytes));
+    Bytes32 ticket{};
+    ticket.fill(0xfe);
+    const auto text = c1_output_to_json(params, c.name, ticket, out);
+    EXPECT_EQ(text, reference::c1_json(params, c.name, c.size, ticket, out));
+    const auto back = c1_output_from_json(params, text);
+    EXPECT_EQ(c1_output_to_json(params, c.name, ticket, back.output), text);
+    EXPECT_EQ(back.ticket, ticket);
+  }
+  // A path of the wrong length is refused, not written.
+  const auto params = PoRepParams::for_sector(2048);
+  auto out = random_shaped_output(2048, 2, 1, 9);
+  out.partitions[1][0].exp_parents[2].inclusion_proof.path.pop_back();
+  EXPECT_THROW(c1_output_to_json(params, "StackedDrg2KiBV1_1", Bytes32{}, out), C1Error);
 }
 
 TEST(SynthProofsLayout, RecordSizesOfTheSpec) {

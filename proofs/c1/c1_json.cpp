@@ -5,6 +5,7 @@
 #include <span>
 
 #include "proofs/merkle/tree_store.hpp"
+#include "proofs/sdr/seal_proof.hpp"
 
 namespace sealhost::proofs::c1 {
 namespace {
@@ -306,13 +307,17 @@ std::string c1_output_to_json(const PoRepParams& params, const std::string& regi
   return w.take();
 }
 
-C1Json c1_output_from_json(const PoRepParams& params, std::string_view text) {
-  Json j;
+namespace {
+
+Json parse_json(std::string_view text) {
   try {
-    j = Json::parse(text);
+    return Json::parse(text);
   } catch (const std::exception& e) {
     throw C1Error(std::string("c1 json: not valid JSON (") + e.what() + ")");
   }
+}
+
+C1Json from_dom(const PoRepParams& params, const Json& j) {
   const TreeShape shape = TreeShape::for_sector(params.sector_bytes);
   const TreeShape shape_d = TreeShape::tree_d(params.sector_bytes);
   const std::string size = size_name(params.sector_bytes);
@@ -360,6 +365,25 @@ C1Json c1_output_from_json(const PoRepParams& params, std::string_view text) {
   r.output.inputs.seed = node_from(field(j, "seed", "$"), "$.seed");
   r.ticket = node_from(field(j, "ticket", "$"), "$.ticket");
   return r;
+}
+
+}  // namespace
+
+C1Json c1_output_from_json(const PoRepParams& params, std::string_view text) {
+  return from_dom(params, parse_json(text));
+}
+
+C1Json c1_output_from_json(std::string_view text) {
+  const Json j = parse_json(text);
+  const auto& rp = field(j, "registered_proof", "$");
+  if (!rp.is_string()) bad("$.registered_proof", "expected a string");
+  const sdr::SealProof* proof = nullptr;
+  try {
+    proof = &sdr::lookup_seal_proof(rp.get<std::string>());
+  } catch (const sdr::SdrError& e) {
+    bad("$.registered_proof", e.what());
+  }
+  return from_dom(PoRepParams::for_seal_proof(*proof), j);
 }
 
 }  // namespace sealhost::proofs::c1

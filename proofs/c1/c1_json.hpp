@@ -37,4 +37,9 @@ std::string c1_output_to_json(const PoRepParams& params, const std::string& regi
 
 C1Json c1_output_from_json(const PoRepParams& params, std::string_view json);
 
+// Same, with the parameters of the proof the document names in "registered_proof" (one parse
+// for callers that do not know the proof type in advance). Throws C1Error for an unknown or
+// legacy V1 proof.
+C1Json c1_output_from_json(std::string_view json);
+
 }  // namespace sealhost::proofs::c1

@@ -41,38 +41,25 @@ std::string sha256_hex(std::string_view bytes) {
   return stage::hex(d.data(), d.size());
 }
 
-// The proof named in a SealCommitPhase1Output, and the parameters its proofs were made for.
-const sdr::SealProof& proof_of(const Json& phase1, const std::string& where) {
-  if (!phase1.is_object() || !phase1.contains("registered_proof") ||
-      !phase1["registered_proof"].is_string()) {
-    throw sdk::invalid_argument(where + ": not a SealCommitPhase1Output (no \"registered_proof\")");
-  }
-  try {
-    return sdr::lookup_seal_proof(phase1["registered_proof"].get<std::string>());
-  } catch (const sdr::SdrError& e) {
-    throw sdk::invalid_argument(where + ": " + e.what());
-  }
-}
-
 struct Checked {
   const sdr::SealProof* proof = nullptr;
   c1::C1Json c1;
   c1::Verdict verdict;
 };
 
+// One parse: the document names its proof, which gives the shapes to parse it with.
 Checked check_phase1(const std::string& text, const std::string& where) {
-  const Json phase1 = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (phase1.is_discarded()) throw sdk::invalid_argument(where + ": not valid JSON");
   Checked c;
-  c.proof = &proof_of(phase1, where);
-  c1::PoRepParams params;
   try {
-    params = c1::PoRepParams::for_seal_proof(*c.proof);
-    c.c1 = c1::c1_output_from_json(params, text);
+    c.c1 = c1::c1_output_from_json(text);
+    c.proof = &sdr::lookup_seal_proof(c.c1.registered_proof);
   } catch (const c1::C1Error& e) {
     throw sdk::invalid_argument(where + ": " + e.what());
+  } catch (const sdr::SdrError& e) {
+    throw sdk::invalid_argument(where + ": " + e.what());
   }
-  c.verdict = c1::verify_commit1(params, sdr::Graph(*c.proof), c.c1.output);
+  c.verdict = c1::verify_commit1(c1::PoRepParams::for_seal_proof(*c.proof), sdr::Graph(*c.proof),
+                                 c.c1.output);
   return c;
 }
 
@@ -163,8 +150,13 @@ Output C2VanillaStage::prove(const Input& in, const sdk::Job& job) {
   bundle["comm_d"] = stage::hex(inputs.comm_d);
   bundle["comm_r"] = stage::hex(inputs.comm_r);
   bundle["seed"] = stage::hex(inputs.seed);
-  bundle["phase1_output"] = Json::parse(text);
-  const std::string bytes = bundle.dump();
+  // "phase1_output" last, as the C1 output's own text (it parsed above): no second DOM of the
+  // proofs just to print them again.
+  std::string bytes = bundle.dump();
+  bytes.pop_back();
+  bytes += ",\"phase1_output\":";
+  bytes += text;
+  bytes += '}';
   const std::string path = in.phase1_output_path + ".vanilla-bundle.json";
   const std::string tmp = path + ".tmp";
   {

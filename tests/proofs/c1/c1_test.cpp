@@ -461,6 +461,10 @@ TEST_F(C1Test, FfiJsonRoundTripAndShape) {
 
     const auto back = c1_output_from_json(params, text);
     EXPECT_EQ(back.registered_proof, name);
+    // The document names its proof: parsing without params gives the same output.
+    const auto named = c1_output_from_json(text);
+    EXPECT_EQ(named.registered_proof, name);
+    EXPECT_EQ(c1_output_to_json(params, name, ticket, named.output), text);
     EXPECT_EQ(back.ticket, ticket);
     EXPECT_EQ(c1_output_to_json(params, name, ticket, back.output), text);
     const auto v = verify_commit1(params, graph, back.output);
@@ -476,6 +480,16 @@ TEST_F(C1Test, FfiJsonRoundTripAndShape) {
     EXPECT_NE(std::string(e.what()).find("StackedDrg2KiBV1"), std::string::npos) << e.what();
   }
   EXPECT_THROW(c1_output_to_json(params, "StackedDrg32GiBV1_1", Bytes32{}, C1Output{}), C1Error);
+  // Without params: the named proof must exist and be committable.
+  EXPECT_THROW(c1_output_from_json("[1]"), C1Error);
+  EXPECT_THROW(c1_output_from_json(R"({"registered_proof":7})"), C1Error);
+  try {
+    c1_output_from_json(R"({"registered_proof":"StackedDrg3KiBV1_1"})");
+    ADD_FAILURE() << "unknown proof accepted";
+  } catch (const C1Error& e) {
+    EXPECT_NE(std::string(e.what()).find("registered_proof"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(c1_output_from_json(R"({"registered_proof":"StackedDrg2KiBV1"})"), C1Error);
 }
 
 TEST(C1Json, WriterMatchesTheDomReferenceForEveryPathShape) {

@@ -516,7 +516,7 @@ TEST_F(CliTest, BenchSeal2KiBReproducesTheEndToEndVector) {
   EXPECT_EQ(j["unsealed_cid"], want["unsealed_cid"]);
   EXPECT_EQ(j["sealed_cid"], want["sealed_cid"]);
   for (const char* k :
-       {"addpiece", "pc1", "pc2", "c1", "c2", "verify", "window_post", "winning_post"}) {
+       {"init", "addpiece", "pc1", "pc2", "c1", "c2", "verify", "window_post", "winning_post"}) {
     EXPECT_TRUE(j["seconds"].contains(k)) << k;
   }
   // The synthetic proof type: its own vector, through the synthetic proofs file.
@@ -537,7 +537,7 @@ TEST_F(CliTest, BenchSeal2KiBReproducesTheEndToEndVector) {
   const fs::path data = dir_ / "deal.bin";
   std::ofstream(data, std::ios::binary) << std::string(1000, 'x');
   auto synth = sealhost({"bench", "seal", "--sector-size", "2KiB", "--proof", "2KiB-synth",
-                         "--data", data.string(), "--json", "--parent-cache",
+                         "--data", data.string(), "--threads", "3", "--json", "--parent-cache",
                          (dir_ / "parents").string(), "--plugin-dir", SEALHOST_TEST_PLUGIN_DIR},
                         dir_);
   ASSERT_EQ(synth.code, 0) << synth.err;

@@ -76,9 +76,15 @@ struct Pc1Request {
   std::vector<ReplicaId> replica_ids;
   // One cache dir per sector (created if missing); layer files go here.
   std::vector<std::filesystem::path> cache_dirs;
-  // 1: the hashing thread gathers parents itself; >= 2: one producer thread gathers parent labels
-  // ahead of the hashing thread (extra threads are not used).
+  // Hashing threads. A batch of n sectors runs min(threads, n) lanes, each gathering and hashing
+  // its share of the sectors (interleaved SHA streams). One sector runs on one thread, plus a
+  // producer thread that gathers parent labels ahead of it when threads >= 2 (see schedule).
   unsigned threads = 2;
+  // How one sector with threads >= 2 is labelled: `automatic` uses the producer thread when a
+  // layer is larger than 16 MiB (it no longer fits the caches) and the inline lane otherwise;
+  // `producer` forces the producer thread (tests). Batches always run one lane per thread.
+  enum class Schedule { automatic, producer };
+  Schedule schedule = Schedule::automatic;
   // 0: proof->layers. Tests set fewer or more layers on small graphs.
   uint32_t layers_override = 0;
   // Called from the hashing thread every min(4096, nodes/16) nodes and at every layer end; keep

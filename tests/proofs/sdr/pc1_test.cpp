@@ -114,7 +114,13 @@ TEST_F(Pc1Test, EightMiBPipelinedEqualsInMemory) {
   // Big enough for the producer to run ahead of the hasher (DRG parents handed over both ways).
   const auto& proof = lookup_seal_proof("8MiB-v1.1");
   const auto& pc = cache("8MiB-v1.1");
-  const auto res = run_pc1(request(proof, pc, {replica(1)}, {tmp_.path() / "s"}, 2));
+  // The producer schedule is forced: on its own PC1 picks the inline lane for 8 MiB layers.
+  auto req = request(proof, pc, {replica(1)}, {tmp_.path() / "s"}, 2);
+  req.schedule = Pc1Request::Schedule::producer;
+  Pc1Stats stats;
+  req.stats = &stats;
+  const auto res = run_pc1(req);
+  EXPECT_GT(stats.producer_cpu_seconds, 0.0);
   expect_layers_equal(tmp_.path() / "s", label_in_memory(pc, replica(1), 2));
 }
 

@@ -136,7 +136,7 @@ struct BenchArgs {
   sdr::Bytes32 ticket{};
   sdr::Bytes32 seed{};
   std::string data;
-  std::string compute = "sealhost.compute.cpu";
+  std::string compute = "builtin";
   std::string c2;
   std::string save_commit2_input;
   std::string keep;
@@ -206,7 +206,8 @@ int cmd_bench_seal(const std::vector<std::string>& args, const std::optional<std
       "seed", po::value(&seed_hex), "32-byte hex interactive seed (default 32 x 0x02)")(
       "data", po::value(&a.data), "payload file for the sector's one deal (default: CC, zeros)")(
       "compute", po::value(&a.compute),
-      "compute component for PC2 (default sealhost.compute.cpu; \"builtin\" = in-process)")(
+      "PC2 engine: \"builtin\" (default, in-process CPU, every core) or a compute component "
+      "(sealhost.compute.cpu|opencl|vulkan)")(
       "c2", po::value(&a.c2),
       "C2 stage component (default sealhost.stage.c2-vanilla: verified vanilla proofs, devnet "
       "only; sealhost.stage.c2-external runs a Groth16 prover)")(

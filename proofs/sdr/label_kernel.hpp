@@ -81,9 +81,10 @@ inline void compress_k(sha256::State* s, const uint8_t* const* blocks, size_t of
 // ---------------------------------------------------------------- serial chain (one sector)
 //
 // A node's message is 20 blocks: 0 the header, 1..19 the body. Node v's blocks before the first
-// one holding label v-1 (parent 5 is always v-1; a DRG parent may be too) do not depend on the
-// previous node, so they are hashed while node v-1's dependent blocks are: the chain per node
-// shrinks from 20 compressions to 17 in most nodes.
+// one holding label v-1 do not depend on the previous node, so they are hashed as a second SHA
+// stream while node v-1's dependent blocks run. Upstream's graphs make parent 0 always v-1
+// ("so hashing cannot begin early"), so in practice that is the header alone: 19 of the 20
+// compressions stay on the chain.
 inline constexpr uint32_t kMessageBlocks = 20;
 
 struct ChainNode {
@@ -114,14 +115,14 @@ inline uint32_t independent_prefix(uint32_t self) {
   return self == 0 ? kMessageBlocks : 1 + static_cast<uint32_t>(__builtin_ctz(self)) / 2;
 }
 
-// The fused SHA-NI kernels (label_sha_ni.cpp); only called when sha_ni_in_use(). With `headers`
-// the labels start from the initial state and headers[k], else from s[k].
-void hash_body_sha_ni_1(const sha256::State* s, const uint8_t* const* headers,
-                        const uint8_t* const* slots, bool first_layer, uint8_t* const* out);
-void hash_body_sha_ni_2(const sha256::State* s, const uint8_t* const* headers,
-                        const uint8_t* const* slots, bool first_layer, uint8_t* const* out);
-void hash_body_sha_ni_4(const sha256::State* s, const uint8_t* const* headers,
-                        const uint8_t* const* slots, bool first_layer, uint8_t* const* out);
+// The fused SHA-NI kernels (label_sha_ni.cpp); only called when sha_ni_in_use(). K whole labels
+// from headers[k] and slots[k].
+void hash_nodes_sha_ni_1(const uint8_t* const* headers, const uint8_t* const* slots,
+                         bool first_layer, uint8_t* const* out);
+void hash_nodes_sha_ni_2(const uint8_t* const* headers, const uint8_t* const* slots,
+                         bool first_layer, uint8_t* const* out);
+void hash_nodes_sha_ni_4(const uint8_t* const* headers, const uint8_t* const* slots,
+                         bool first_layer, uint8_t* const* out);
 void chain_step_sha_ni(ChainNode& cur, ChainNode& nxt, bool first_layer, uint8_t* out,
                        uint32_t nxt_self_chunks);
 
@@ -144,24 +145,6 @@ inline void hash_body_portable(sha256::State* s, const uint8_t* const* slots, bo
   }
   compress_k<K>(s, slots, kLastBlockOffset, 1);
   for (int k = 0; k < K; ++k) store_label(s[k], out[k]);
-}
-
-// The part of K labels after the header block: `s` holds the states after the header (see
-// header_state), slots[k] the gathered parents; the labels go to out[k]. `s` may be modified.
-template <int K>
-inline void hash_body(sha256::State* s, const uint8_t* const* slots, bool first_layer,
-                      uint8_t* const* out) {
-  if (sha_ni_in_use()) {
-    if constexpr (K == 1) {
-      hash_body_sha_ni_1(s, nullptr, slots, first_layer, out);
-    } else if constexpr (K == 2) {
-      hash_body_sha_ni_2(s, nullptr, slots, first_layer, out);
-    } else {
-      hash_body_sha_ni_4(s, nullptr, slots, first_layer, out);
-    }
-  } else {
-    hash_body_portable<K>(s, slots, first_layer, out);
-  }
 }
 
 // Serial chain step: finishes `cur` (label to `out`), advances `nxt` through its independent
@@ -200,18 +183,18 @@ inline void hash_nodes(const uint8_t* const* headers, const uint8_t* const* slot
                        uint8_t* const* out) {
   if (sha_ni_in_use()) {
     if constexpr (K == 1) {
-      hash_body_sha_ni_1(nullptr, headers, slots, first_layer, out);
+      hash_nodes_sha_ni_1(headers, slots, first_layer, out);
     } else if constexpr (K == 2) {
-      hash_body_sha_ni_2(nullptr, headers, slots, first_layer, out);
+      hash_nodes_sha_ni_2(headers, slots, first_layer, out);
     } else {
-      hash_body_sha_ni_4(nullptr, headers, slots, first_layer, out);
+      hash_nodes_sha_ni_4(headers, slots, first_layer, out);
     }
     return;
   }
   sha256::State s[K];
   for (int k = 0; k < K; ++k) s[k] = sha256::kInitialState;
   compress_k<K>(s, headers, 0, 1);
-  hash_body<K>(s, slots, first_layer, out);
+  hash_body_portable<K>(s, slots, first_layer, out);
 }
 
 // How many streams to interleave per call for batches (2 or 4): compress_x4 is not faster than

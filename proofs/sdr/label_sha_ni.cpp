@@ -41,20 +41,14 @@ SEALHOST_SHA_INLINE void store_state(__m128i abef, __m128i cdgh, sha256::State& 
   _mm_storeu_si128(reinterpret_cast<__m128i*>(s.h + 4), hi);
 }
 
-// K whole labels or bodies: from the initial state through headers[k] when `headers` is given,
-// else from s[k] (the state after the header).
+// K whole labels: the header block headers[k], then the body from slots[k].
 template <int K>
-SEALHOST_SHA_INLINE void body_k(const sha256::State* s, const uint8_t* const* headers,
-                                const uint8_t* const* slots, bool first_layer,
-                                uint8_t* const* out) {
+SEALHOST_SHA_INLINE void nodes_k(const uint8_t* const* headers, const uint8_t* const* slots,
+                                 bool first_layer, uint8_t* const* out) {
   __m128i abef[K];
   __m128i cdgh[K];
-  if (headers != nullptr) {
-    for (int k = 0; k < K; ++k) load_state(sha256::kInitialState.h, abef[k], cdgh[k]);
-    blocks_k<K>(abef, cdgh, headers, 0, 1);
-  } else {
-    for (int k = 0; k < K; ++k) load_state(s[k].h, abef[k], cdgh[k]);
-  }
+  for (int k = 0; k < K; ++k) load_state(sha256::kInitialState.h, abef[k], cdgh[k]);
+  blocks_k<K>(abef, cdgh, headers, 0, 1);
   if (first_layer) {
     for (int r = 0; r < 6; ++r) blocks_k<K>(abef, cdgh, slots, 0, 3);
   } else {
@@ -72,27 +66,27 @@ SEALHOST_SHA_INLINE void body_k(const sha256::State* s, const uint8_t* const* he
 
 }  // namespace
 
-SEALHOST_SHA_TARGET void hash_body_sha_ni_1(const sha256::State* s, const uint8_t* const* headers,
-                                            const uint8_t* const* slots, bool first_layer,
-                                            uint8_t* const* out) {
-  body_k<1>(s, headers, slots, first_layer, out);
+SEALHOST_SHA_TARGET void hash_nodes_sha_ni_1(const uint8_t* const* headers,
+                                             const uint8_t* const* slots, bool first_layer,
+                                             uint8_t* const* out) {
+  nodes_k<1>(headers, slots, first_layer, out);
 }
 
-SEALHOST_SHA_TARGET void hash_body_sha_ni_2(const sha256::State* s, const uint8_t* const* headers,
-                                            const uint8_t* const* slots, bool first_layer,
-                                            uint8_t* const* out) {
-  body_k<2>(s, headers, slots, first_layer, out);
+SEALHOST_SHA_TARGET void hash_nodes_sha_ni_2(const uint8_t* const* headers,
+                                             const uint8_t* const* slots, bool first_layer,
+                                             uint8_t* const* out) {
+  nodes_k<2>(headers, slots, first_layer, out);
 }
 
-SEALHOST_SHA_TARGET void hash_body_sha_ni_4(const sha256::State* s, const uint8_t* const* headers,
-                                            const uint8_t* const* slots, bool first_layer,
-                                            uint8_t* const* out) {
-  body_k<4>(s, headers, slots, first_layer, out);
+SEALHOST_SHA_TARGET void hash_nodes_sha_ni_4(const uint8_t* const* headers,
+                                             const uint8_t* const* slots, bool first_layer,
+                                             uint8_t* const* out) {
+  nodes_k<4>(headers, slots, first_layer, out);
 }
 
-// The serial chain: cur's remaining blocks, with nxt's independent prefix blocks riding along as
-// a second SHA stream (they fill the SHA unit's idle latency slots), then cur's label goes to
-// `out` and into nxt's slot wherever nxt names cur as a parent.
+// The serial chain: cur's remaining blocks, with nxt's independent prefix blocks (its header)
+// riding along as a second SHA stream in the SHA unit's idle latency slots; then cur's label goes
+// to `out` and into nxt's slot wherever nxt names cur as a parent.
 SEALHOST_SHA_TARGET void chain_step_sha_ni(ChainNode& cur, ChainNode& nxt, bool first_layer,
                                            uint8_t* out, uint32_t nxt_self_chunks) {
   __m128i abef[2];

@@ -521,8 +521,7 @@ void Pc1Engine::lane_batch(uint32_t layer, const std::vector<size_t>& sectors, b
   const size_t k = sectors.size();
   std::vector<uint8_t> storage((kSlotBytes + 64) * k + 64);
   uint8_t* base = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
-  std::vector<const uint8_t*> slots(k), headers(k);
-  std::vector<uint8_t*> out(k);
+  std::vector<uint8_t*> slots(k), headers(k), out(k);
   for (size_t i = 0; i < k; ++i) {
     uint8_t* sl = base + i * kSlotBytes;
     uint8_t* hd = base + k * kSlotBytes + i * 64;
@@ -542,9 +541,8 @@ void Pc1Engine::lane_batch(uint32_t layer, const std::vector<size_t>& sectors, b
     const uint32_t* p = cache.parents(v);
     for (size_t i = 0; i < k; ++i) {
       Sector& sec = sectors_[sectors[i]];
-      gather_parents(p, first, sec.cur->data(), sec.prev->data(), const_cast<uint8_t*>(slots[i]),
-                     0);
-      detail::set_header_node(const_cast<uint8_t*>(headers[i]), v);
+      gather_parents(p, first, sec.cur->data(), sec.prev->data(), slots[i], 0);
+      detail::set_header_node(headers[i], v);
       out[i] = sec.cur->data() + v * 32;
     }
     detail::hash_nodes_any(k, width_, headers.data(), slots.data(), first, out.data());

@@ -51,11 +51,13 @@ Fr random_fr(std::mt19937_64& rng) {
   }
 }
 
+// Inlined like the Poseidon kernel's multiplications: an out-of-line call per multiplication
+// would understate the rate (40 M/s instead of ~51 M/s here) and make the bound too easy.
 struct GenericMul {
-  static Fr mul(const Fr& a, const Fr& b) { return a * b; }
+  [[gnu::always_inline]] static Fr mul(const Fr& a, const Fr& b) { return a * b; }
 };
 struct AdxMul {
-  static Fr mul(const Fr& a, const Fr& b) { return field::mul_adx(a, b); }
+  [[gnu::always_inline]] static Fr mul(const Fr& a, const Fr& b) { return field::mul_adx(a, b); }
 };
 
 template <class M, int kChains>

@@ -518,15 +518,118 @@ class DotAccumulator {
   }
 #endif
 
-  // Montgomery reduction by 2^320; the accumulator must not be reused afterwards. Straight-line:
-  // each of the five rows adds m*r at limb i and leaves its carry out of limb i+4 (0 or 1) in `c`
-  // for the next row instead of propagating it to the top. The final value is below 2r < 2^256
-  // (see the class comment), so nothing is left above limb 8.
+  // Montgomery reduction by 2^320; the accumulator must not be reused afterwards. Five rows: row
+  // i adds m*r at limb i (m = a_i * -r^-1, which zeroes a_i); both carries out of limb i+4 (0..2)
+  // are kept in the zeroed a_i and added into row i+1's top product word with LEA (no flags), so
+  // nothing propagates further. The value after row 4 is below 2r < 2^256 (class comment).
   [[gnu::always_inline]] Fr reduce() {
+#if defined(__x86_64__)
+    uint64_t lo, hi, z;
+    const uint64_t inv = detail::kInv;
+    __asm__(
+        "movq %[a0], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %k[z], %k[z]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a0]\n\t"
+        "adcxq %[hi], %[a1]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a1]\n\t"
+        "adcxq %[hi], %[a2]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a2]\n\t"
+        "adcxq %[hi], %[a3]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a3]\n\t"
+        "adcxq %[hi], %[a4]\n\t"
+        "adoxq %[z], %[a4]\n\t"
+        "adcxq %[z], %[a0]\n\t"
+        "adoxq %[z], %[a0]\n\t"
+        "movq %[a1], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %k[z], %k[z]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a1]\n\t"
+        "adcxq %[hi], %[a2]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a2]\n\t"
+        "adcxq %[hi], %[a3]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a3]\n\t"
+        "adcxq %[hi], %[a4]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
+        "leaq (%[hi], %[a0]), %[hi]\n\t"
+        "adoxq %[lo], %[a4]\n\t"
+        "adcxq %[hi], %[a5]\n\t"
+        "adoxq %[z], %[a5]\n\t"
+        "adcxq %[z], %[a1]\n\t"
+        "adoxq %[z], %[a1]\n\t"
+        "movq %[a2], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %k[z], %k[z]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a2]\n\t"
+        "adcxq %[hi], %[a3]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a3]\n\t"
+        "adcxq %[hi], %[a4]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a4]\n\t"
+        "adcxq %[hi], %[a5]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
+        "leaq (%[hi], %[a1]), %[hi]\n\t"
+        "adoxq %[lo], %[a5]\n\t"
+        "adcxq %[hi], %[a6]\n\t"
+        "adoxq %[z], %[a6]\n\t"
+        "adcxq %[z], %[a2]\n\t"
+        "adoxq %[z], %[a2]\n\t"
+        "movq %[a3], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %k[z], %k[z]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a3]\n\t"
+        "adcxq %[hi], %[a4]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a4]\n\t"
+        "adcxq %[hi], %[a5]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a5]\n\t"
+        "adcxq %[hi], %[a6]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
+        "leaq (%[hi], %[a2]), %[hi]\n\t"
+        "adoxq %[lo], %[a6]\n\t"
+        "adcxq %[hi], %[a7]\n\t"
+        "adoxq %[z], %[a7]\n\t"
+        "adcxq %[z], %[a3]\n\t"
+        "adoxq %[z], %[a3]\n\t"
+        "movq %[a4], %%rdx\n\t"
+        "imulq %[inv], %%rdx\n\t"
+        "xorl %k[z], %k[z]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a4]\n\t"
+        "adcxq %[hi], %[a5]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a5]\n\t"
+        "adcxq %[hi], %[a6]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[a6]\n\t"
+        "adcxq %[hi], %[a7]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
+        "leaq (%[hi], %[a3]), %[hi]\n\t"
+        "adoxq %[lo], %[a7]\n\t"
+        "adcxq %[hi], %[a8]\n\t"
+        "adoxq %[z], %[a8]\n\t"
+        : [a0] "+&r"(acc_[0]), [a1] "+&r"(acc_[1]), [a2] "+&r"(acc_[2]), [a3] "+&r"(acc_[3]),
+          [a4] "+&r"(acc_[4]), [a5] "+&r"(acc_[5]), [a6] "+&r"(acc_[6]), [a7] "+&r"(acc_[7]),
+          [a8] "+&r"(acc_[8]), [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)
+        : [inv] "m"(inv), [p0] "m"(detail::kModulusLimbs[0]), [p1] "m"(detail::kModulusLimbs[1]),
+          [p2] "m"(detail::kModulusLimbs[2]), [p3] "m"(detail::kModulusLimbs[3])
+        : "rdx", "cc");
+    uint64_t out[4] = {acc_[5], acc_[6], acc_[7], acc_[8]};
+#else
     uint64_t a[9];
     for (int k = 0; k < 9; ++k) a[k] = acc_[k];
     uint64_t c = 0;
-#pragma GCC unroll 5
     for (int i = 0; i < 5; ++i) {
       const uint64_t m = a[i] * detail::kInv;
       Uint128 t = static_cast<Uint128>(m) * detail::kP0 + a[i];
@@ -541,6 +644,7 @@ class DotAccumulator {
       c = static_cast<uint64_t>(t >> 64);
     }
     uint64_t out[4] = {a[5], a[6], a[7], a[8]};
+#endif
     detail::reduce_once(out);
     return Fr::from_montgomery_limbs({out[0], out[1], out[2], out[3]});
   }

@@ -400,85 +400,18 @@ inline constexpr uint64_t kModulusLimbs[4] = {kP0, kP1, kP2, kP3};
 //   means one operand of every product must carry an extra factor 2^64 (scale_for_dot).
 class DotAccumulator {
  public:
+  // Empty accumulator (zero).
+  DotAccumulator() = default;
+  // Accumulator holding x * y: the first product is stored instead of added to zero.
+  [[gnu::always_inline]] DotAccumulator(const Fr& x, const Fr& y) {
+    product(x.montgomery_limbs().data(), y.montgomery_limbs().data(), acc_);
+    acc_[8] = 0;
+  }
+
 #if defined(__x86_64__)
   [[gnu::always_inline]] void add_product(const Fr& x, const Fr& y) {
-    const uint64_t* a = x.montgomery_limbs().data();
-    const uint64_t* b = y.montgomery_limbs().data();
-    // Product limb k is final after row k: it is stored and its register becomes the next row's
-    // fresh top limb, so the product needs only a five-register window.
     uint64_t prod[8];
-    uint64_t w0, w1, w2, w3, w4, lo, hi;
-    static constexpr uint64_t kZero = 0;
-    __asm__(
-        "movq 0(%[b]), %%rdx\n\t"
-        "mulxq 0(%[a]), %[w0], %[w1]\n\t"
-        "mulxq 8(%[a]), %[lo], %[w2]\n\t"
-        "addq %[lo], %[w1]\n\t"
-        "mulxq 16(%[a]), %[lo], %[w3]\n\t"
-        "adcq %[lo], %[w2]\n\t"
-        "mulxq 24(%[a]), %[lo], %[w4]\n\t"
-        "adcq %[lo], %[w3]\n\t"
-        "adcq $0, %[w4]\n\t"
-        "movq %[w0], 0+%[out]\n\t"
-        "movq 8(%[b]), %%rdx\n\t"
-        "xorl %k[w0], %k[w0]\n\t"
-        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w1]\n\t"
-        "adcxq %[hi], %[w2]\n\t"
-        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w2]\n\t"
-        "adcxq %[hi], %[w3]\n\t"
-        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w3]\n\t"
-        "adcxq %[hi], %[w4]\n\t"
-        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w4]\n\t"
-        "adcxq %[hi], %[w0]\n\t"
-        "adoxq %[zero], %[w0]\n\t"
-        "movq %[w1], 8+%[out]\n\t"
-        "movq 16(%[b]), %%rdx\n\t"
-        "xorl %k[w1], %k[w1]\n\t"
-        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w2]\n\t"
-        "adcxq %[hi], %[w3]\n\t"
-        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w3]\n\t"
-        "adcxq %[hi], %[w4]\n\t"
-        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w4]\n\t"
-        "adcxq %[hi], %[w0]\n\t"
-        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w0]\n\t"
-        "adcxq %[hi], %[w1]\n\t"
-        "adoxq %[zero], %[w1]\n\t"
-        "movq %[w2], 16+%[out]\n\t"
-        "movq 24(%[b]), %%rdx\n\t"
-        "xorl %k[w2], %k[w2]\n\t"
-        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w3]\n\t"
-        "adcxq %[hi], %[w4]\n\t"
-        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w4]\n\t"
-        "adcxq %[hi], %[w0]\n\t"
-        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w0]\n\t"
-        "adcxq %[hi], %[w1]\n\t"
-        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
-        "adoxq %[lo], %[w1]\n\t"
-        "adcxq %[hi], %[w2]\n\t"
-        "adoxq %[zero], %[w2]\n\t"
-        "movq %[w3], 24+%[out]\n\t"
-        "movq %[w4], 32+%[out]\n\t"
-        "movq %[w0], 40+%[out]\n\t"
-        "movq %[w1], 48+%[out]\n\t"
-        "movq %[w2], 56+%[out]\n\t"
-
-        : [out] "=m"(prod), [w0] "=&r"(w0), [w1] "=&r"(w1), [w2] "=&r"(w2), [w3] "=&r"(w3),
-          [w4] "=&r"(w4), [lo] "=&r"(lo), [hi] "=&r"(hi)
-        : [a] "r"(a), [b] "r"(b), [zero] "m"(kZero),
-          "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
-          "m"(*reinterpret_cast<const uint64_t(*)[4]>(b))
-        : "rdx", "cc");
+    product(x.montgomery_limbs().data(), y.montgomery_limbs().data(), prod);
     __asm__(
         "addq 0+%[p], %[a0]\n\t"
         "adcq 8+%[p], %[a1]\n\t"
@@ -497,18 +430,8 @@ class DotAccumulator {
   }
 #else
   [[gnu::always_inline]] void add_product(const Fr& x, const Fr& y) {
-    const uint64_t* a = x.montgomery_limbs().data();
-    const uint64_t* b = y.montgomery_limbs().data();
-    uint64_t prod[8] = {};
-    for (int i = 0; i < 4; ++i) {
-      uint64_t carry = 0;
-      for (int j = 0; j < 4; ++j) {
-        const Uint128 t = static_cast<Uint128>(a[j]) * b[i] + prod[i + j] + carry;
-        prod[i + j] = static_cast<uint64_t>(t);
-        carry = static_cast<uint64_t>(t >> 64);
-      }
-      prod[i + 4] = carry;
-    }
+    uint64_t prod[8];
+    product(x.montgomery_limbs().data(), y.montgomery_limbs().data(), prod);
     uint64_t carry = 0;
     for (int k = 0; k < 9; ++k) {
       const Uint128 t = static_cast<Uint128>(acc_[k]) + (k < 8 ? prod[k] : 0) + carry;
@@ -648,6 +571,98 @@ class DotAccumulator {
     detail::reduce_once(out);
     return Fr::from_montgomery_limbs({out[0], out[1], out[2], out[3]});
   }
+
+#if defined(__x86_64__)
+  // 512-bit product of two 256-bit limb vectors. Product limb k is final after row k: it is
+  // stored and its register becomes the next row's fresh top limb (five-register window).
+  [[gnu::always_inline]] static void product(const uint64_t* a, const uint64_t* b, uint64_t* prod) {
+    uint64_t w0, w1, w2, w3, w4, lo, hi;
+    static constexpr uint64_t kZero = 0;
+    __asm__(
+        "movq 0(%[b]), %%rdx\n\t"
+        "mulxq 0(%[a]), %[w0], %[w1]\n\t"
+        "mulxq 8(%[a]), %[lo], %[w2]\n\t"
+        "addq %[lo], %[w1]\n\t"
+        "mulxq 16(%[a]), %[lo], %[w3]\n\t"
+        "adcq %[lo], %[w2]\n\t"
+        "mulxq 24(%[a]), %[lo], %[w4]\n\t"
+        "adcq %[lo], %[w3]\n\t"
+        "adcq $0, %[w4]\n\t"
+        "movq %[w0], 0+%[out]\n\t"
+        "movq 8(%[b]), %%rdx\n\t"
+        "xorl %k[w0], %k[w0]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w1]\n\t"
+        "adcxq %[hi], %[w2]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w2]\n\t"
+        "adcxq %[hi], %[w3]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w3]\n\t"
+        "adcxq %[hi], %[w4]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w4]\n\t"
+        "adcxq %[hi], %[w0]\n\t"
+        "adoxq %[zero], %[w0]\n\t"
+        "movq %[w1], 8+%[out]\n\t"
+        "movq 16(%[b]), %%rdx\n\t"
+        "xorl %k[w1], %k[w1]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w2]\n\t"
+        "adcxq %[hi], %[w3]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w3]\n\t"
+        "adcxq %[hi], %[w4]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w4]\n\t"
+        "adcxq %[hi], %[w0]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w0]\n\t"
+        "adcxq %[hi], %[w1]\n\t"
+        "adoxq %[zero], %[w1]\n\t"
+        "movq %[w2], 16+%[out]\n\t"
+        "movq 24(%[b]), %%rdx\n\t"
+        "xorl %k[w2], %k[w2]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w3]\n\t"
+        "adcxq %[hi], %[w4]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w4]\n\t"
+        "adcxq %[hi], %[w0]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w0]\n\t"
+        "adcxq %[hi], %[w1]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adoxq %[lo], %[w1]\n\t"
+        "adcxq %[hi], %[w2]\n\t"
+        "adoxq %[zero], %[w2]\n\t"
+        "movq %[w3], 24+%[out]\n\t"
+        "movq %[w4], 32+%[out]\n\t"
+        "movq %[w0], 40+%[out]\n\t"
+        "movq %[w1], 48+%[out]\n\t"
+        "movq %[w2], 56+%[out]\n\t"
+
+        : [out] "=m"(*reinterpret_cast<uint64_t(*)[8]>(prod)), [w0] "=&r"(w0), [w1] "=&r"(w1),
+          [w2] "=&r"(w2), [w3] "=&r"(w3), [w4] "=&r"(w4), [lo] "=&r"(lo), [hi] "=&r"(hi)
+        : [a] "r"(a), [b] "r"(b), [zero] "m"(kZero),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(a)),
+          "m"(*reinterpret_cast<const uint64_t(*)[4]>(b))
+        : "rdx", "cc");
+  }
+#else
+  static void product(const uint64_t* a, const uint64_t* b, uint64_t* prod) {
+    for (int k = 0; k < 8; ++k) prod[k] = 0;
+    for (int i = 0; i < 4; ++i) {
+      uint64_t carry = 0;
+      for (int j = 0; j < 4; ++j) {
+        const Uint128 t = static_cast<Uint128>(a[j]) * b[i] + prod[i + j] + carry;
+        prod[i + j] = static_cast<uint64_t>(t);
+        carry = static_cast<uint64_t>(t >> 64);
+      }
+      prod[i + 4] = carry;
+    }
+  }
+#endif
 
  private:
   uint64_t acc_[9] = {};

@@ -70,8 +70,8 @@ template <size_t T, size_t L, class M>
       Scratch<T> out;
       if constexpr (M::kLazyDot) {
         for (size_t i = 0; i < T; ++i) {
-          field::DotAccumulator acc;
-          for (size_t j = 0; j < T; ++j) acc.add_product(m_dot[i * T + j], s[l][j]);
+          field::DotAccumulator acc(m_dot[i * T], s[l][0]);
+          for (size_t j = 1; j < T; ++j) acc.add_product(m_dot[i * T + j], s[l][j]);
           out[i] = acc.reduce();
         }
         for (size_t i = 0; i < T; ++i) s[l][i] = out[i];
@@ -115,8 +115,8 @@ template <size_t T, size_t L, class M>
     if constexpr (M::kLazyDot) {
       // The v-row products do not depend on s0; the compiler may hoist them above the S-box.
       for (size_t l = 0; l < L; ++l) {
-        field::DotAccumulator acc;
-        for (size_t j = 1; j < T; ++j) acc.add_product(sp_dot[j], s[l][j]);
+        field::DotAccumulator acc(sp_dot[1], s[l][1]);
+        for (size_t j = 2; j < T; ++j) acc.add_product(sp_dot[j], s[l][j]);
         acc.add_product(sp_dot[0], s0[l]);
         for (size_t i = 1; i < T; ++i) s[l][i] = M::add(s[l][i], M::mul(sp[T + i - 1], s0[l]));
         s[l][0] = acc.reduce();

@@ -234,6 +234,18 @@ TEST(Fr, AdxDotAccumulatorMatchesSumOfProducts) {
         expect += a * b;
       }
       ASSERT_EQ(acc.reduce(), expect) << n << " terms, rep " << rep;
+      // Same sum started from the first product (constructor) instead of from zero.
+      rng.seed(1000 + rep);
+      const Fr a0 = rep == 0 ? pm1 : random_fr(rng), b0 = rep == 0 ? pm1 : random_fr(rng);
+      DotAccumulator started(scale_for_dot(a0), b0);
+      Fr expect2 = a0 * b0;
+      for (size_t j = 1; j < n; ++j) {
+        const Fr a = rep == 0 ? pm1 : random_fr(rng);
+        const Fr b = rep == 0 ? pm1 : random_fr(rng);
+        started.add_product(scale_for_dot(a), b);
+        expect2 += a * b;
+      }
+      ASSERT_EQ(started.reduce(), expect2) << n << " terms from the constructor, rep " << rep;
     }
   }
 }

@@ -4,8 +4,9 @@
 // where multiplications per hash counts the optimised schedule exactly
 // (poseidon::multiplications_per_hash: R_F*(3t + t^2) + R_P*(2t + 2); arity 8 -> 2004,
 // arity 11 -> 2922; additions not counted). The ADX kernel computes the dense-matrix rows and the
-// sparse first row as sums of unreduced 512-bit products with one reduction per row, so it does
-// less work than that many full Montgomery multiplications and can exceed ratio 1.
+// sparse first row as sums of unreduced 512-bit products with one reduction per row, and the
+// S-box's x^2 and x^4 as dedicated squarings, so it does less work than that many full Montgomery
+// multiplications and can exceed ratio 1. The bound keeps the reference count.
 //
 // Also: TreeRLast building throughput (MiB of leaves/s) for an 8 MiB base tree on 2 threads; pass
 // --tree_mib=512 to add a 512 MiB tree (writes a temporary file of ~1 MiB plus reads from memory).

@@ -8,9 +8,10 @@
 //  * a batch of sectors sharing the graph runs one lane per thread, each interleaving its
 //    sectors' independent chains (compress_x2/x4): bounded by the 2-stream throughput of all
 //    cores together, measured in the same run.
-// Usage: proofs_sdr_bench [--512] [--cache-dir DIR] [--work-dir DIR]
+// Usage: proofs_sdr_bench [--512 | --512-batch | --512-single] [--cache-dir DIR] [--work-dir DIR]
 //   default: SHA bounds, parent cache + PC1 of one 8 MiB sector (1 and 2 threads), 2 x 8 MiB batch
 //   --512:   also one 512 MiB sector (2 threads) and a batch of 4 x 512 MiB sectors on 2 threads
+//   --512-batch / --512-single: the bounds and only that 512 MiB run
 #include <sys/resource.h>
 #include <time.h>
 
@@ -188,11 +189,35 @@ void report(const char* what, const Pc1Run& r, double bound_rate, double per_cor
       r.stats.stream_width, peak_rss_gib());
 }
 
+// The 8 MiB runs: parent cache generation, one sector on 1 and 2 threads, batches of 2 and 4.
+void run_small(const fs::path& work, const fs::path& cache_dir, const Bounds& b) {
+  const auto& p8 = sdr::lookup_seal_proof("8MiB-v1.1");
+  const fs::path tmp_cache = work / "parents";
+  fs::create_directories(tmp_cache);
+  const auto cache_gen =
+      timed([&] { sdr::ParentCache::generate(sdr::Graph(p8), tmp_cache / "p8.cache", 2); });
+  std::printf("parent cache 8 MiB (262144 nodes), 2 threads: wall %.3f s, CPU %.3f s\n",
+              cache_gen.wall, cache_gen.cpu);
+  fs::remove_all(tmp_cache);
+
+  const auto c8 = sdr::ParentCache::open_or_create(sdr::Graph(p8), cache_dir);
+  report("PC1 8 MiB, 1 sector, 2 threads", run_pc1(p8, c8, 1, 2, work), b.serial, b.serial,
+         "serial", 1.1);
+  report("PC1 8 MiB, 1 sector, 1 thread", run_pc1(p8, c8, 1, 1, work), b.serial, b.serial, "serial",
+         1.1);
+  // Two sectors on two threads: one serial lane per core, which delivers about what one
+  // core's two streams do.
+  report("PC1 8 MiB, 2 sectors, 2 threads", run_pc1(p8, c8, 2, 2, work), b.x2, b.serial,
+         "2-stream, one core", 1.25);
+  report("PC1 8 MiB, 4 sectors, 2 threads", run_pc1(p8, c8, 4, 2, work), b.x2_all, b.x2,
+         "2-stream, all cores", 1.25);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress visible when redirected to a file
-  bool big = false;
+  bool big = false, small = true, big_single = true, big_batch = true;
   fs::path cache_dir = "/var/tmp/filecoin-parents";
   if (const char* env = std::getenv("FIL_PROOFS_PARENT_CACHE")) cache_dir = env;
   fs::path work = fs::temp_directory_path() / ("sealhost-sdr-bench-" + std::to_string(getpid()));
@@ -200,12 +225,19 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--512") {
       big = true;
+    } else if (a == "--512-batch" || a == "--512-single") {
+      big = true;
+      small = false;
+      (a == "--512-batch" ? big_single : big_batch) = false;
     } else if (a == "--cache-dir" && i + 1 < argc) {
       cache_dir = argv[++i];
     } else if (a == "--work-dir" && i + 1 < argc) {
       work = fs::path(argv[++i]) / ("sealhost-sdr-bench-" + std::to_string(getpid()));
     } else {
-      std::fprintf(stderr, "usage: %s [--512] [--cache-dir DIR] [--work-dir DIR]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--512 | --512-batch | --512-single] [--cache-dir DIR] "
+                   "[--work-dir DIR]\n",
+                   argv[0]);
       return 2;
     }
   }
@@ -225,28 +257,8 @@ int main(int argc, char** argv) {
       b.cores, b.x2_all / 1e6, b.x2_all / b.x2);
 
   try {
-    const auto& p8 = sdr::lookup_seal_proof("8MiB-v1.1");
     fs::create_directories(work);
-    const fs::path tmp_cache = work / "parents";
-    fs::create_directories(tmp_cache);
-    const auto cache_gen =
-        timed([&] { sdr::ParentCache::generate(sdr::Graph(p8), tmp_cache / "p8.cache", 2); });
-    std::printf("parent cache 8 MiB (262144 nodes), 2 threads: wall %.3f s, CPU %.3f s\n",
-                cache_gen.wall, cache_gen.cpu);
-    fs::remove_all(tmp_cache);
-
-    const auto c8 = sdr::ParentCache::open_or_create(sdr::Graph(p8), cache_dir);
-    report("PC1 8 MiB, 1 sector, 2 threads", run_pc1(p8, c8, 1, 2, work), b.serial, b.serial,
-           "serial", 1.1);
-    report("PC1 8 MiB, 1 sector, 1 thread", run_pc1(p8, c8, 1, 1, work), b.serial, b.serial,
-           "serial", 1.1);
-    // Two sectors on two threads: one serial lane per core, which delivers about what one
-    // core's two streams do.
-    report("PC1 8 MiB, 2 sectors, 2 threads", run_pc1(p8, c8, 2, 2, work), b.x2, b.serial,
-           "2-stream, one core", 1.25);
-    report("PC1 8 MiB, 4 sectors, 2 threads", run_pc1(p8, c8, 4, 2, work), b.x2_all, b.x2,
-           "2-stream, all cores", 1.25);
-
+    if (small) run_small(work, cache_dir, b);
     if (big) {
       const auto& p512 = sdr::lookup_seal_proof("512MiB-v1.1");
       sdr::ParentCacheOptions verify;
@@ -262,10 +274,14 @@ int main(int argc, char** argv) {
           "parent cache 512 MiB %s, SHA-256 verified against the manifest (%s): wall "
           "%.1f s, CPU %.1f s\n",
           generated ? "generated" : "opened", c512.sha256_hex().c_str(), gen.wall, gen.cpu);
-      report("PC1 512 MiB, 1 sector, 2 threads", run_pc1(p512, c512, 1, 2, work), b.serial,
-             b.serial, "serial", 1.1);
-      report("PC1 512 MiB, 4 sectors, 2 threads", run_pc1(p512, c512, 4, 2, work), b.x2_all, b.x2,
-             "2-stream, all cores", 1.25);
+      if (big_single) {
+        report("PC1 512 MiB, 1 sector, 2 threads", run_pc1(p512, c512, 1, 2, work), b.serial,
+               b.serial, "serial", 1.1);
+      }
+      if (big_batch) {
+        report("PC1 512 MiB, 4 sectors, 2 threads", run_pc1(p512, c512, 4, 2, work), b.x2_all, b.x2,
+               "2-stream, all cores", 1.25);
+      }
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -50,6 +50,8 @@ using detail::kSlotBytes;
 namespace {
 
 constexpr uint64_t kMaxInMemoryBytes = uint64_t{8} << 30;
+// De-interleaving buffer of the layer writer and the resume reader (a multiple of 32).
+constexpr uint64_t kStagingBytes = uint64_t{4} << 20;
 constexpr size_t kMaxBatch = 8;
 
 std::string errno_text(int err) {
@@ -137,6 +139,21 @@ bool read_exact(int fd, uint8_t* buf, uint64_t bytes, uint64_t offset) {
   return true;
 }
 
+// Reads `bytes` of labels at file offset 0 into data, node v at data + v * stride.
+bool read_labels(int fd, uint8_t* data, uint64_t stride, uint64_t bytes) {
+  if (stride == kLabelBytes) return read_exact(fd, data, bytes, 0);
+  std::vector<uint8_t> staging(std::min<uint64_t>(bytes, kStagingBytes));
+  for (uint64_t off = 0; off < bytes; off += staging.size()) {
+    const uint64_t chunk = std::min<uint64_t>(bytes - off, staging.size());
+    if (!read_exact(fd, staging.data(), chunk, off)) return false;
+    uint8_t* to = data + off / kLabelBytes * stride;
+    for (uint64_t i = 0; i < chunk / kLabelBytes; ++i) {
+      std::memcpy(to + i * stride, staging.data() + i * kLabelBytes, kLabelBytes);
+    }
+  }
+  return true;
+}
+
 // Anonymous memory for one layer of labels; huge pages where the kernel allows (parents are
 // random reads over the whole layer).
 class LayerBuffer {
@@ -155,11 +172,12 @@ class LayerBuffer {
   LayerBuffer& operator=(const LayerBuffer&) = delete;
   ~LayerBuffer() { ::munmap(data_, bytes_); }
   uint8_t* data() const { return data_; }
-  // Faults in the pages of labels [node, node + count) (best effort; a no-op before Linux 5.14).
-  void populate(uint64_t node, uint64_t count) const {
-    const uint64_t begin = node * kLabelBytes;
+  // Faults in the pages of nodes [node, node + count), `stride` bytes per node (best effort; a
+  // no-op before Linux 5.14).
+  void populate(uint64_t node, uint64_t count, uint64_t stride) const {
+    const uint64_t begin = node * stride;
     if (begin >= bytes_) return;
-    const uint64_t len = std::min<uint64_t>(count * kLabelBytes, bytes_ - begin);
+    const uint64_t len = std::min<uint64_t>(count * stride, bytes_ - begin);
     ::madvise(data_ + begin, len, kMadvPopulateWrite);
   }
 
@@ -169,31 +187,171 @@ class LayerBuffer {
   uint64_t bytes_;
 };
 
-void write_layer_file(const fs::path& dir, uint32_t layer, const uint8_t* data, uint64_t bytes) {
-  const fs::path final_path = dir / layer_file_name(layer);
-  const fs::path tmp = dir / (layer_file_name(layer) + ".tmp");
-  auto fail = [&](const std::string& what, int err) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw SdrError("cache dir " + dir.string() + ": " + what + " of layer " +
-                   std::to_string(layer) + " failed: " + errno_text(err) +
+// Writes one layer of several sectors to "<layer file>.tmp" while the lanes label it, trailing
+// the nodes they have finished, then fsyncs and renames each file: the write is off the critical
+// path except its last chunk, and a crash leaves only .tmp files (dropped on restart). Layers over
+// 16 MiB go through O_DIRECT where the filesystem allows it (no page-cache copy; on a VM, fresh
+// page-cache pages cost more than the copy itself); smaller ones stay in the page cache for PC2.
+class LayerWriter {
+ public:
+  struct Target {
+    fs::path dir;
+    const uint8_t* data;  // node v's label at data + v * stride (a lane's interleaved buffer)
+    uint64_t stride;
+    const std::atomic<uint64_t>* done;  // labels [0, done) are final
+  };
+
+  // What the writers of a run share: `failed` is set when a write fails (the lanes poll it and
+  // stop); `direct_files` counts files completed with O_DIRECT.
+  struct Shared {
+    std::atomic<bool> failed{false};
+    std::atomic<uint32_t> direct_files{0};
+  };
+
+  LayerWriter(uint32_t layer, uint64_t nodes, std::vector<Target> targets,
+              Pc1Request::WriteMode mode, Shared* shared)
+      : layer_(layer), bytes_(nodes * kLabelBytes), targets_(std::move(targets)) {
+    direct_ = bytes_ % kDirectAlign == 0 &&
+              (mode == Pc1Request::WriteMode::direct ||
+               (mode == Pc1Request::WriteMode::automatic && bytes_ > (uint64_t{16} << 20)));
+    shared_ = shared;
+    thread_ = std::thread([this] { run(); });
+  }
+  LayerWriter(const LayerWriter&) = delete;
+  LayerWriter& operator=(const LayerWriter&) = delete;
+  ~LayerWriter() { stop(); }
+
+  // Waits until every file is durable and renamed; rethrows the first write error.
+  void finish() {
+    if (thread_.joinable()) thread_.join();
+    if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  }
+  // Labelling stopped: files whose labels are all final are still completed (valid resume
+  // points), the others are removed. Returns the write error, if any.
+  std::exception_ptr stop() {
+    stop_.store(true, std::memory_order_relaxed);
+    if (thread_.joinable()) thread_.join();
+    return std::exchange(error_, nullptr);
+  }
+
+ private:
+  static constexpr uint64_t kDirectAlign = 4096;
+  static constexpr uint64_t kChunkBytes = uint64_t{4} << 20;  // == kStagingBytes
+
+  struct File {
+    fs::path tmp, final_path;
+    int fd = -1;
+    uint64_t written = 0;
+    bool closed = false;
+  };
+
+  [[noreturn]] void fail(const Target& t, const File& f, const std::string& what, int err) const {
+    throw SdrError("cache dir " + t.dir.string() + ": " + what + " of layer " +
+                   std::to_string(layer_) + " (" + f.tmp.filename().string() +
+                   ") failed: " + errno_text(err) +
                    (err == ENOSPC ? " (free space in the cache dir, then run PC1 again to resume)"
                                   : " (check the cache dir, then run PC1 again to resume)"));
-  };
-  const Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) fail("create " + tmp.filename().string(), errno);
-  uint64_t off = 0;
-  while (off < bytes) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(bytes - off, uint64_t{64} << 20));
-    const ssize_t n = ::pwrite(fd.get(), data + off, want, static_cast<off_t>(off));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) fail("write", n < 0 ? errno : EIO);
-    off += static_cast<uint64_t>(n);
   }
-  if (::fsync(fd.get()) != 0) fail("fsync", errno);
-  if (::rename(tmp.c_str(), final_path.c_str()) != 0) fail("rename", errno);
-  fsync_dir(dir);
-}
+
+  void open_file(const Target& t, File& f) {
+    f.final_path = t.dir / layer_file_name(layer_);
+    f.tmp = t.dir / (layer_file_name(layer_) + ".tmp");
+    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+    f.fd = direct_ ? ::open(f.tmp.c_str(), flags | O_DIRECT, 0644) : -1;
+    if (f.fd < 0) f.fd = ::open(f.tmp.c_str(), flags, 0644);  // no O_DIRECT here (tmpfs)
+    if (f.fd < 0) fail(t, f, "create", errno);
+  }
+
+  // Writes bytes [f.written, f.written + len) of the file.
+  void write_chunk(const Target& t, File& f, uint64_t len) {
+    const uint8_t* src = t.data + f.written;
+    if (t.stride != kLabelBytes) {
+      const uint8_t* from = t.data + f.written / kLabelBytes * t.stride;
+      for (uint64_t i = 0; i < len / kLabelBytes; ++i) {
+        std::memcpy(staging_ + i * kLabelBytes, from + i * t.stride, kLabelBytes);
+      }
+      src = staging_;
+    }
+    uint64_t done = 0;
+    while (done < len) {
+      const ssize_t n = ::pwrite(f.fd, src + done, static_cast<size_t>(len - done),
+                                 static_cast<off_t>(f.written + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINVAL && (::fcntl(f.fd, F_GETFL) & O_DIRECT) != 0) {
+        // The filesystem refused direct I/O after all: continue through the page cache.
+        ::fcntl(f.fd, F_SETFL, ::fcntl(f.fd, F_GETFL) & ~O_DIRECT);
+        continue;
+      }
+      if (n <= 0) fail(t, f, "write", n < 0 ? errno : EIO);
+      done += static_cast<uint64_t>(n);
+    }
+    f.written += len;
+  }
+
+  void close_file(const Target& t, File& f) {
+    if (::fsync(f.fd) != 0) fail(t, f, "fsync", errno);
+    if ((::fcntl(f.fd, F_GETFL) & O_DIRECT) != 0) shared_->direct_files.fetch_add(1);
+    ::close(f.fd);
+    f.fd = -1;
+    if (::rename(f.tmp.c_str(), f.final_path.c_str()) != 0) fail(t, f, "rename", errno);
+    fsync_dir(t.dir);
+    f.closed = true;
+  }
+
+  void run() {
+    std::vector<File> files(targets_.size());
+    void* staging = nullptr;
+    try {
+      if (::posix_memalign(&staging, kDirectAlign, kChunkBytes) != 0) throw std::bad_alloc();
+      staging_ = static_cast<uint8_t*>(staging);
+      for (size_t i = 0; i < targets_.size(); ++i) open_file(targets_[i], files[i]);
+      size_t open = files.size();
+      while (open > 0) {
+        const bool stopping = stop_.load(std::memory_order_relaxed);
+        bool progress = false;
+        for (size_t i = 0; i < files.size(); ++i) {
+          File& f = files[i];
+          if (f.closed) continue;
+          const Target& t = targets_[i];
+          const uint64_t avail = t.done->load(std::memory_order_acquire) * kLabelBytes;
+          // Whole chunks while labelling goes on (aligned for O_DIRECT), then the rest.
+          while (f.written < bytes_ &&
+                 (avail - f.written >= kChunkBytes || (avail == bytes_ && f.written < avail))) {
+            write_chunk(t, f, std::min(kChunkBytes, avail - f.written));
+            progress = true;
+          }
+          if (f.written == bytes_) {
+            close_file(t, f);
+            --open;
+            progress = true;
+          }
+        }
+        if (progress) continue;
+        if (stopping) break;  // the remaining files cannot be completed
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+    } catch (...) {
+      error_ = std::current_exception();
+      shared_->failed.store(true, std::memory_order_relaxed);
+    }
+    for (File& f : files) {
+      if (f.fd >= 0) ::close(f.fd);
+      std::error_code ec;
+      if (!f.closed && !f.tmp.empty()) fs::remove(f.tmp, ec);
+    }
+    std::free(staging);
+  }
+
+  uint32_t layer_;
+  uint64_t bytes_;
+  std::vector<Target> targets_;
+  bool direct_ = false;
+  Shared* shared_ = nullptr;
+  uint8_t* staging_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::exception_ptr error_;
+  std::thread thread_;
+};
 
 // A complete layer file: right size, node 0 and the last node recomputed from the file (and the
 // previous layer's file) match. Catches files of another replica id, layer or truncation.
@@ -252,8 +410,19 @@ struct Sector {
   ReplicaId replica_id{};
   fs::path dir;
   uint32_t complete = 0;  // valid layer files on disk (1..complete)
-  std::unique_ptr<LayerBuffer> cur, prev;
+  size_t lane = 0;        // the lane labelling it
+  size_t pos = 0;         // its place in the lane's interleaved buffers
   alignas(64) uint8_t header[64];
+};
+
+// The sectors one thread labels, with their layers interleaved: node v of the lane's k sectors
+// is k consecutive labels (a 64-byte line for k = 2), so one random parent read serves them all
+// (half the cache lines and TLB entries of separate buffers for k = 2). One sector: stride 32,
+// the layer file's own layout.
+struct Lane {
+  std::vector<size_t> sectors;
+  uint64_t stride = kLabelBytes;  // bytes from node v to node v + 1
+  std::unique_ptr<LayerBuffer> cur, prev;
 };
 
 double thread_cpu_seconds() {
@@ -309,14 +478,24 @@ class Pc1Engine {
   void check_free_space() const;
   void label_layer(uint32_t layer);
   void label_layer_lanes(uint32_t layer);
-  void lane(uint32_t layer, const std::vector<size_t>& sectors, bool reporter);
+  void lane(uint32_t layer, size_t li, bool reporter);
   void lane_serial(uint32_t layer, size_t s, bool reporter);
-  void lane_batch(uint32_t layer, const std::vector<size_t>& sectors, bool reporter);
+  void lane_batch(uint32_t layer, size_t li, bool reporter);
   void label_layer_pipelined(uint32_t layer);
   void produce(uint32_t layer);
-  void after_node(uint32_t layer, uint64_t v, bool reporter);
+  void after_node(uint32_t layer, uint64_t v, size_t lane, bool reporter);
   void start_writer(uint32_t layer);
-  void join_writer();
+  std::atomic<uint64_t>& lane_done(uint32_t layer, size_t lane) {
+    return lane_done_[layer & 1][lane];
+  }
+
+  // Sector s's labels of the current / previous layer (node v at + v * stride of its lane).
+  uint8_t* cur_of(size_t s) const {
+    return lanes_[sectors_[s].lane].cur->data() + sectors_[s].pos * kLabelBytes;
+  }
+  uint8_t* prev_of(size_t s) const {
+    return lanes_[sectors_[s].lane].prev->data() + sectors_[s].pos * kLabelBytes;
+  }
 
   uint8_t* slot(uint64_t v, size_t s) const {
     return ring_.data() + ((v & (slots_ - 1)) * n_ + s) * kSlotBytes;
@@ -332,6 +511,7 @@ class Pc1Engine {
   uint64_t interval_ = 1;
   uint64_t slots_ = 1024;
   std::vector<Sector> sectors_;
+  std::vector<Lane> lanes_;
   std::vector<uint8_t> ring_storage_;
   std::span<uint8_t> ring_;
   std::vector<uint8_t> masks_;
@@ -344,13 +524,18 @@ class Pc1Engine {
   // Set when a lane fails or cancel is seen: the other lanes stop at their next check.
   std::atomic<bool> lanes_stop_{false};
 
-  std::thread writer_;
-  std::exception_ptr writer_error_;
+  // Nodes of layer l labelled by each lane (labels [0, done) final), read by layer l's writer;
+  // by layer parity, as layer l-1's writer may still be finishing while layer l starts.
+  std::atomic<uint64_t> lane_done_[2][kMaxBatch] = {};
+  // The writers of the last two layers (index: layer parity).
+  std::unique_ptr<LayerWriter> writers_[2];
+  LayerWriter::Shared writer_shared_;
 
  public:
   Pc1Stats stats_;
   std::atomic<double> producer_cpu_{0};
   std::atomic<double> hashing_cpu_{0};
+  uint32_t writer_direct_files() const { return writer_shared_.direct_files.load(); }
 };
 
 void Pc1Engine::prepare_sectors() {
@@ -407,28 +592,23 @@ void Pc1Engine::check_free_space() const {
   }
 }
 
-void Pc1Engine::join_writer() {
-  if (writer_.joinable()) writer_.join();
-  if (writer_error_) std::rethrow_exception(std::exchange(writer_error_, nullptr));
-}
-
 void Pc1Engine::start_writer(uint32_t layer) {
-  std::vector<std::pair<fs::path, const uint8_t*>> jobs;
-  for (const Sector& sec : sectors_) {
-    if (sec.complete >= layer) continue;  // already on disk from an earlier run
-    jobs.emplace_back(sec.dir, sec.cur->data());
+  std::vector<LayerWriter::Target> targets;
+  for (size_t s = 0; s < n_; ++s) {
+    if (sectors_[s].complete >= layer) continue;  // already on disk from an earlier run
+    const size_t lane = sectors_[s].lane;
+    targets.push_back({sectors_[s].dir, cur_of(s), lanes_[lane].stride, &lane_done(layer, lane)});
   }
-  writer_ = std::thread([this, layer, jobs = std::move(jobs)] {
-    try {
-      for (const auto& [dir, data] : jobs) write_layer_file(dir, layer, data, layer_bytes_);
-    } catch (...) {
-      writer_error_ = std::current_exception();
-    }
-  });
+  if (targets.empty()) return;
+  writers_[layer & 1] =
+      std::make_unique<LayerWriter>(layer, nodes_, std::move(targets), req_.write_mode,
+                                    &writer_shared_);
 }
 
-void Pc1Engine::after_node(uint32_t layer, uint64_t v, bool reporter) {
+void Pc1Engine::after_node(uint32_t layer, uint64_t v, size_t lane, bool reporter) {
   if ((v + 1) % interval_ != 0) return;
+  lane_done(layer, lane).store(v + 1, std::memory_order_release);
+  if (writer_shared_.failed.load(std::memory_order_relaxed)) lanes_stop_.store(true);
   if (!reporter) {
     if (lanes_stop_.load(std::memory_order_relaxed)) {
       throw SdrCancelled("pc1 lane stopped in layer " + std::to_string(layer));
@@ -474,9 +654,9 @@ inline void patch_chunks(uint8_t* sl, uint32_t chunks, const uint8_t* label, boo
 void Pc1Engine::lane_serial(uint32_t layer, size_t s, bool reporter) {
   const bool first = layer == 1;
   const ParentCache& cache = *req_.parent_cache;
-  Sector& sec = sectors_[s];
-  uint8_t* cur = sec.cur->data();
-  const uint8_t* prev = sec.prev->data();
+  const Sector& sec = sectors_[s];
+  uint8_t* cur = cur_of(s);
+  const uint8_t* prev = prev_of(s);
   alignas(64) uint8_t slots[2][kSlotBytes];
   alignas(64) uint8_t headers[2][64];
   detail::ChainNode nodes[2];
@@ -510,15 +690,20 @@ void Pc1Engine::lane_serial(uint32_t layer, size_t s, bool reporter) {
       nodes[(v + 1) & 1].prefix = 0;  // no next node
     }
     detail::chain_step(nodes[v & 1], nodes[(v + 1) & 1], first, cur + v * 32, self);
-    after_node(layer, v, reporter);
+    after_node(layer, v, sec.lane, reporter);
   }
 }
 
-// Several sectors on this thread: node v of each, hashed as interleaved SHA streams.
-void Pc1Engine::lane_batch(uint32_t layer, const std::vector<size_t>& sectors, bool reporter) {
+// Several sectors on this thread: node v of each, hashed as interleaved SHA streams. Their labels
+// are interleaved (Lane), so each parent is one read of k adjacent labels.
+void Pc1Engine::lane_batch(uint32_t layer, size_t li, bool reporter) {
+  const Lane& lane = lanes_[li];
   const bool first = layer == 1;
   const ParentCache& cache = *req_.parent_cache;
-  const size_t k = sectors.size();
+  const size_t k = lane.sectors.size();
+  const uint64_t stride = lane.stride;
+  uint8_t* cur = lane.cur->data();
+  const uint8_t* prev = lane.prev->data();
   std::vector<uint8_t> storage((kSlotBytes + 64) * k + 64);
   uint8_t* base = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
   std::vector<uint8_t*> slots(k), headers(k), out(k);
@@ -526,38 +711,55 @@ void Pc1Engine::lane_batch(uint32_t layer, const std::vector<size_t>& sectors, b
     uint8_t* sl = base + i * kSlotBytes;
     uint8_t* hd = base + k * kSlotBytes + i * 64;
     detail::init_slot_tail(sl);
-    detail::init_header(hd, sectors_[sectors[i]].replica_id, layer);
+    detail::init_header(hd, sectors_[lane.sectors[i]].replica_id, layer);
     slots[i] = sl;
     headers[i] = hd;
   }
+  auto prefetch_node = [stride](const uint8_t* at) {
+    for (uint64_t off = 0; off < stride; off += 64) prefetch(at + off);
+  };
+  auto copy_parent = [&](const uint8_t* src, uint32_t chunk) {
+    for (size_t i = 0; i < k; ++i) std::memcpy(slots[i] + chunk * 32, src + i * 32, 32);
+  };
   for (uint64_t v = 1; v < nodes_; ++v) {
     if (v + kGatherPrefetch < nodes_) {
       const uint32_t* pf = cache.parents(v + kGatherPrefetch);
-      for (size_t i = 0; i < k; ++i) {
-        const Sector& sec = sectors_[sectors[i]];
-        prefetch_parents(pf, first, v, sec.cur->data(), sec.prev->data());
+      for (uint32_t i = 0; i < kBaseDegree; ++i) {
+        if (pf[i] < v) prefetch_node(cur + uint64_t{pf[i]} * stride);
+      }
+      if (!first) {
+        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+          prefetch_node(prev + uint64_t{pf[i]} * stride);
+        }
       }
     }
     const uint32_t* p = cache.parents(v);
+    for (uint32_t i = 0; i < kBaseDegree; ++i) copy_parent(cur + uint64_t{p[i]} * stride, i);
+    if (!first) {
+      for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+        copy_parent(prev + uint64_t{p[i]} * stride, i);
+      }
+    }
+    const uint32_t last = first ? 0 : 8;  // the last block repeats parent 0 (layer 1) or 8
     for (size_t i = 0; i < k; ++i) {
-      Sector& sec = sectors_[sectors[i]];
-      gather_parents(p, first, sec.cur->data(), sec.prev->data(), slots[i], 0);
+      std::memcpy(slots[i] + kLastBlockOffset, slots[i] + last * 32, 32);
       detail::set_header_node(headers[i], v);
-      out[i] = sec.cur->data() + v * 32;
+      out[i] = cur + v * stride + i * kLabelBytes;
     }
     detail::hash_nodes_any(k, width_, headers.data(), slots.data(), first, out.data());
-    after_node(layer, v, reporter);
+    after_node(layer, v, li, reporter);
   }
 }
 
-void Pc1Engine::lane(uint32_t layer, const std::vector<size_t>& sectors, bool reporter) {
+void Pc1Engine::lane(uint32_t layer, size_t li, bool reporter) {
   const double t0 = thread_cpu_seconds();
   try {
-    if (sectors.size() == 1) {
-      lane_serial(layer, sectors[0], reporter);
+    if (lanes_[li].sectors.size() == 1) {
+      lane_serial(layer, lanes_[li].sectors[0], reporter);
     } else {
-      lane_batch(layer, sectors, reporter);
+      lane_batch(layer, li, reporter);
     }
+    lane_done(layer, li).store(nodes_, std::memory_order_release);
   } catch (...) {
     lanes_stop_.store(true, std::memory_order_relaxed);
     hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
@@ -566,27 +768,25 @@ void Pc1Engine::lane(uint32_t layer, const std::vector<size_t>& sectors, bool re
   hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
 }
 
-// Sectors are dealt round-robin to min(threads, sectors) lanes; each lane gathers and hashes its
-// own sectors, so every core runs SHA streams (a batch is throughput bound, not latency bound).
-// The calling thread runs lane 0 and reports progress.
+// One thread per lane (see run() for the dealing); each lane gathers and hashes its own sectors,
+// so every core runs SHA streams (a batch is throughput bound, not latency bound). The calling
+// thread runs lane 0 and reports progress.
 void Pc1Engine::label_layer_lanes(uint32_t layer) {
-  const size_t lanes = std::clamp<size_t>(req_.threads, 1, n_);
-  std::vector<std::vector<size_t>> parts(lanes);
-  for (size_t s = 0; s < n_; ++s) parts[s % lanes].push_back(s);
+  const size_t lanes = lanes_.size();
   lanes_stop_.store(false, std::memory_order_relaxed);
   std::vector<std::thread> threads;
   std::vector<std::exception_ptr> errors(lanes);
   for (size_t l = 1; l < lanes; ++l) {
-    threads.emplace_back([this, layer, &parts, &errors, l] {
+    threads.emplace_back([this, layer, &errors, l] {
       try {
-        lane(layer, parts[l], false);
+        lane(layer, l, false);
       } catch (...) {
         errors[l] = std::current_exception();
       }
     });
   }
   try {
-    lane(layer, parts[0], true);
+    lane(layer, 0, true);
   } catch (...) {
     errors[0] = std::current_exception();
   }
@@ -632,15 +832,13 @@ void Pc1Engine::produce(uint32_t layer) {
     }
     if (v + kGatherPrefetch < nodes_) {
       const uint32_t* pf = cache.parents(v + kGatherPrefetch);
-      for (size_t s = 0; s < n_; ++s) {
-        prefetch_parents(pf, first, done, sectors_[s].cur->data(), sectors_[s].prev->data());
-      }
+      for (size_t s = 0; s < n_; ++s) prefetch_parents(pf, first, done, cur_of(s), prev_of(s));
     }
     if ((v & (kPopulateNodes - 1)) == 1) {
       // Fault in the hasher's output pages ahead of it (the zeroing is off its chain).
       const uint64_t from = v == 1 ? 0 : v - 1 + kPopulateNodes;
       const uint64_t count = v == 1 ? 2 * kPopulateNodes : kPopulateNodes;
-      for (size_t s = 0; s < n_; ++s) sectors_[s].cur->populate(from, count);
+      lanes_[0].cur->populate(from, count, kLabelBytes);
     }
     const uint32_t* p = cache.parents(v);
     uint8_t mask = 0;
@@ -656,13 +854,13 @@ void Pc1Engine::produce(uint32_t layer) {
         continue;
       }
       for (size_t s = 0; s < n_; ++s) {
-        std::memcpy(slot(v, s) + i * 32, sectors_[s].cur->data() + uint64_t{p[i]} * 32, 32);
+        std::memcpy(slot(v, s) + i * 32, cur_of(s) + uint64_t{p[i]} * 32, 32);
       }
     }
     if (!first) {
       for (size_t s = 0; s < n_; ++s) {
         uint8_t* sl = slot(v, s);
-        const uint8_t* prev = sectors_[s].prev->data();
+        const uint8_t* prev = prev_of(s);
         for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
           std::memcpy(sl + i * 32, prev + uint64_t{p[i]} * 32, 32);
         }
@@ -698,7 +896,7 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
   };
   const double t0 = thread_cpu_seconds();
   try {
-    uint8_t* cur = sectors_[0].cur->data();
+    uint8_t* cur = cur_of(0);
     detail::ChainNode nodes[2];
     uint64_t avail = 1;
     // Node v from the ring into nodes[v & 1]; returns the chunks that are node v-1.
@@ -770,7 +968,7 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
       if ((v + 1) % kPublishEvery == 0 || v + 1 == nodes_) {
         consumed_.store(v + 1, std::memory_order_release);
       }
-      after_node(layer, v, true);
+      after_node(layer, v, 0, true);
     }
   } catch (...) {
     hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
@@ -779,6 +977,7 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
   }
   hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
   stop_producer();
+  lane_done(layer, 0).store(nodes_, std::memory_order_release);
 }
 
 void Pc1Engine::label_layer(uint32_t layer) {
@@ -786,10 +985,19 @@ void Pc1Engine::label_layer(uint32_t layer) {
     throw SdrCancelled("pc1 cancelled before layer " + std::to_string(layer) +
                        "; complete layers are kept, run PC1 again to resume");
   }
-  for (Sector& sec : sectors_) {
-    detail::node0_label(sec.replica_id, layer, sec.cur->data());
-    detail::init_header(sec.header, sec.replica_id, layer);
+  // `cur` held layer l-2: its writer must be done before it is overwritten.
+  if (auto& w = writers_[layer & 1]) {
+    w->finish();
+    w.reset();
   }
+  for (size_t s = 0; s < n_; ++s) {
+    detail::node0_label(sectors_[s].replica_id, layer, cur_of(s));
+    detail::init_header(sectors_[s].header, sectors_[s].replica_id, layer);
+  }
+  for (size_t l = 0; l < lanes_.size(); ++l) {
+    lane_done(layer, l).store(1, std::memory_order_relaxed);  // node 0
+  }
+  start_writer(layer);
   // One sector: a producer thread pays off once the layers outgrow the caches (512 MiB: hashing
   // CPU 47 vs 64 ns per compression inline); for small layers the ring's cross-core traffic
   // costs more than the gathering it takes off the hasher (8 MiB: 0.55 s vs 0.46 s inline).
@@ -831,17 +1039,30 @@ std::vector<Pc1SectorResult> Pc1Engine::run() {
     return results;
   }
 
-  for (Sector& sec : sectors_) {
-    sec.cur = std::make_unique<LayerBuffer>(layer_bytes_);
-    sec.prev = std::make_unique<LayerBuffer>(layer_bytes_);
-    if (start > 1) {
-      const fs::path path = sec.dir / layer_file_name(start - 1);
-      const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-      if (fd.get() < 0 || !read_exact(fd.get(), sec.prev->data(), layer_bytes_, 0)) {
-        throw SdrError("cache dir " + sec.dir.string() + ": cannot read " + path.string() +
-                       " to resume (" + errno_text(errno) +
-                       "); remove the layer files and run PC1 again");
-      }
+  // Sectors are dealt round-robin to min(threads, sectors) lanes (one sector: one lane, which
+  // may add the producer thread).
+  lanes_.clear();
+  lanes_.resize(std::clamp<size_t>(req_.threads, 1, n_));
+  for (size_t s = 0; s < n_; ++s) {
+    Lane& lane = lanes_[s % lanes_.size()];
+    sectors_[s].lane = s % lanes_.size();
+    sectors_[s].pos = lane.sectors.size();
+    lane.sectors.push_back(s);
+  }
+  for (Lane& lane : lanes_) {
+    lane.stride = kLabelBytes * lane.sectors.size();
+    lane.cur = std::make_unique<LayerBuffer>(layer_bytes_ * lane.sectors.size());
+    lane.prev = std::make_unique<LayerBuffer>(layer_bytes_ * lane.sectors.size());
+  }
+  // A resumed run reads the previous layer from its files.
+  for (size_t s = 0; s < n_ && start > 1; ++s) {
+    const Sector& sec = sectors_[s];
+    const fs::path path = sec.dir / layer_file_name(start - 1);
+    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0 || !read_labels(fd.get(), prev_of(s), lanes_[sec.lane].stride, layer_bytes_)) {
+      throw SdrError("cache dir " + sec.dir.string() + ": cannot read " + path.string() +
+                     " to resume (" + errno_text(errno) +
+                     "); remove the layer files and run PC1 again");
     }
   }
   ring_storage_.assign(slots_ * n_ * kSlotBytes + 64, 0);
@@ -859,22 +1080,31 @@ std::vector<Pc1SectorResult> Pc1Engine::run() {
 
   try {
     for (uint32_t l = start; l <= layers_; ++l) {
-      label_layer(l);
-      // The writer of layer l-1 reads `prev`, which becomes `cur` for layer l+1: wait for it.
-      join_writer();
-      start_writer(l);
-      // Layer l is now `prev`: only read while layer l+1 is labelled, so the writer may read it.
-      for (Sector& sec : sectors_) std::swap(sec.cur, sec.prev);
+      label_layer(l);  // writes layer l's files as it goes (LayerWriter)
+      // Layer l is now `prev`: only read while layer l+1 is labelled, so its writer may go on.
+      for (Lane& lane : lanes_) std::swap(lane.cur, lane.prev);
     }
-    join_writer();
+    for (uint32_t l = layers_ + 1; l <= layers_ + 2; ++l) {  // the last two layers' writers
+      if (auto& w = writers_[l & 1]) {
+        w->finish();
+        w.reset();
+      }
+    }
   } catch (...) {
-    // Let a started write of a complete layer finish (it is a valid resume point), then report.
-    if (writer_.joinable()) writer_.join();
-    writer_error_ = nullptr;
+    // Files of complete layers are still finished (valid resume points); a write error is
+    // reported rather than the stop it caused in the lanes.
+    std::exception_ptr write_error;
+    for (auto& w : writers_) {
+      if (!w) continue;
+      if (auto e = w->stop(); e && !write_error) write_error = e;
+      w.reset();
+    }
+    if (write_error) std::rethrow_exception(write_error);
     throw;
   }
   for (size_t s = 0; s < n_; ++s) {
-    std::memcpy(results[s].last_label.data(), sectors_[s].prev->data() + (nodes_ - 1) * 32, 32);
+    const uint64_t stride = lanes_[sectors_[s].lane].stride;
+    std::memcpy(results[s].last_label.data(), prev_of(s) + (nodes_ - 1) * stride, 32);
   }
   return results;
 }
@@ -995,6 +1225,7 @@ std::vector<Pc1SectorResult> run_pc1(const Pc1Request& request) {
     *request.stats = engine.stats_;
     request.stats->producer_cpu_seconds = engine.producer_cpu_.load();
     request.stats->hasher_cpu_seconds = engine.hashing_cpu_.load();
+    request.stats->layer_files_direct = engine.writer_direct_files();
     request.stats->wall_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };

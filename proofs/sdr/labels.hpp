@@ -65,6 +65,7 @@ struct Pc1Stats {
   uint64_t hasher_stalls = 0;       // nodes the hasher had to wait for the producer
   uint32_t layers_computed = 0;
   int stream_width = 0;  // streams interleaved per SHA call in batch mode (2 or 4)
+  uint32_t layer_files_direct = 0;  // layer files written with O_DIRECT (see WriteMode)
 };
 
 struct Pc1Request {
@@ -85,6 +86,12 @@ struct Pc1Request {
   // `producer` forces the producer thread (tests). Batches always run one lane per thread.
   enum class Schedule { automatic, producer };
   Schedule schedule = Schedule::automatic;
+  // How layer files are written: `automatic` uses O_DIRECT for layers over 16 MiB (no page-cache
+  // copy of data PC2 reads back once, from disk anyway for large sectors) and the page cache for
+  // smaller ones; `direct` / `buffered` force one (direct falls back to buffered where the
+  // filesystem refuses O_DIRECT, e.g. tmpfs).
+  enum class WriteMode { automatic, direct, buffered };
+  WriteMode write_mode = WriteMode::automatic;
   // 0: proof->layers. Tests set fewer or more layers on small graphs.
   uint32_t layers_override = 0;
   // Called from the hashing thread every min(4096, nodes/16) nodes and at every layer end; keep

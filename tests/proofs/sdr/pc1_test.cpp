@@ -1,11 +1,14 @@
 // run_pc1: layer files against the vectors and the in-memory labeller, batch == single,
 // producer/consumer == inline, kill -9 and resume, cancel, stale/torn files, free space, errors.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 
@@ -124,6 +127,85 @@ TEST_F(Pc1Test, EightMiBPipelinedEqualsInMemory) {
   expect_layers_equal(tmp_.path() / "s", label_in_memory(pc, replica(1), 2));
 }
 
+// Whether `dir`'s filesystem takes O_DIRECT writes (tmpfs does not).
+bool direct_io_works(const fs::path& dir) {
+  const fs::path probe = dir / "direct-probe";
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_DIRECT, 0644);
+  if (fd < 0) return false;
+  void* buf = nullptr;
+  bool ok = ::posix_memalign(&buf, 4096, 4096) == 0;
+  if (ok) {
+    std::memset(buf, 0, 4096);
+    ok = ::pwrite(fd, buf, 4096, 0) == 4096;
+  }
+  std::free(buf);
+  ::close(fd);
+  fs::remove(probe);
+  return ok;
+}
+
+// O_DIRECT layer files (forced: automatic uses it above 16 MiB), from a one-sector lane and
+// from an interleaved lane of two sectors (de-interleaved through the writer's staging buffer).
+TEST_F(Pc1Test, EightMiBDirectWritesEqualInMemory) {
+  const auto& proof = lookup_seal_proof("8MiB-v1.1");
+  const auto& pc = cache("8MiB-v1.1");
+  const bool direct = direct_io_works(tmp_.path());
+  const std::vector<ReplicaId> rids = {replica(31), replica(32)};
+  const std::vector<fs::path> dirs = {tmp_.path() / "d0", tmp_.path() / "d1"};
+  for (size_t n : {size_t{1}, size_t{2}}) {
+    for (const auto& d : dirs) fs::remove_all(d);
+    auto req = request(proof, pc, {rids.begin(), rids.begin() + static_cast<ptrdiff_t>(n)},
+                       {dirs.begin(), dirs.begin() + static_cast<ptrdiff_t>(n)}, 1);
+    req.write_mode = Pc1Request::WriteMode::direct;
+    Pc1Stats stats;
+    req.stats = &stats;
+    const auto res = run_pc1(req);
+    if (direct) {
+      EXPECT_EQ(stats.layer_files_direct, 2 * n) << n << " sectors";
+    }
+    for (size_t i = 0; i < n; ++i) {
+      const auto single = label_in_memory(pc, rids[i], 2);
+      expect_layers_equal(dirs[i], single);
+      EXPECT_EQ(res[i].last_label, single.last_label());
+    }
+  }
+  if (!direct) GTEST_SKIP() << tmp_.path() << " does not take O_DIRECT; buffered path checked";
+}
+
+// A layer file that cannot be created stops the run with an error naming the cache dir, the
+// layer and the file; the layers before it stay valid and a later run resumes after them.
+TEST_F(Pc1Test, LayerWriteFailureNamesTheFileAndResumes) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  for (size_t n : {size_t{1}, size_t{3}}) {
+    std::vector<ReplicaId> rids;
+    std::vector<fs::path> dirs;
+    for (size_t i = 0; i < n; ++i) {
+      rids.push_back(replica(static_cast<uint8_t>(40 + i)));
+      dirs.push_back(tmp_.path() / ("w" + std::to_string(n) + "-" + std::to_string(i)));
+    }
+    // A non-empty directory where the writer wants layer 3's temporary file.
+    const fs::path blocker = dirs.back() / (layer_file_name(3) + ".tmp");
+    fs::create_directories(blocker);
+    { std::ofstream(blocker / "x") << "x"; }
+    try {
+      run_pc1(request(proof, pc, rids, dirs, 2, 11));
+      FAIL() << "expected SdrError";
+    } catch (const SdrError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(dirs.back().string()), std::string::npos) << what;
+      EXPECT_NE(what.find("layer 3"), std::string::npos) << what;
+      EXPECT_NE(what.find(layer_file_name(3) + ".tmp"), std::string::npos) << what;
+    }
+    EXPECT_TRUE(fs::exists(dirs.back() / layer_file_name(2)));
+    EXPECT_FALSE(fs::exists(dirs.back() / layer_file_name(3)));
+    fs::remove_all(blocker);
+    const auto res = run_pc1(request(proof, pc, rids, dirs, 2, 11));
+    EXPECT_EQ(res.back().layers_resumed, 2u);
+    for (size_t i = 0; i < n; ++i) expect_layers_equal(dirs[i], label_in_memory(pc, rids[i], 11));
+  }
+}
+
 TEST_F(Pc1Test, BatchEqualsSingle) {
   // 5 sectors: one 4-stream group and one single stream; 2 sectors: one 2-stream group.
   const auto& proof = lookup_seal_proof("2KiB-v1.1");
@@ -240,6 +322,39 @@ TEST_F(Pc1Test, CancelKeepsCompleteLayersAndResumes) {
     const auto res = run_pc1(request(proof, pc, {replica(8)}, {dir}, threads, 11));
     EXPECT_EQ(res[0].layers_resumed, 4u);
     expect_layers_equal(dir, label_in_memory(pc, replica(8), 11));
+  }
+}
+
+// A batch keeps its sectors' layers interleaved per lane: cancel one, then resume it with another
+// lane shape (2 lanes of 2 and 1 sectors, then one lane of 3) and a sector that is already
+// complete on disk (its previous layer is read back into the middle of the interleaved buffer).
+TEST_F(Pc1Test, BatchCancelThenResumeWithOtherLanes) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const std::vector<ReplicaId> rids = {replica(21), replica(22), replica(23)};
+  const std::vector<fs::path> dirs = {tmp_.path() / "x", tmp_.path() / "y", tmp_.path() / "z"};
+  run_pc1(request(proof, pc, {rids[1]}, {dirs[1]}, 1, 11));  // y complete beforehand
+
+  std::atomic<bool> stop{false};
+  auto req = request(proof, pc, rids, dirs, 2, 11);
+  req.progress = [&](const Pc1Progress& p) {
+    if (p.layer == 5 && p.nodes_done >= 16) stop = true;
+  };
+  req.cancelled = [&] { return stop.load(); };
+  EXPECT_THROW(run_pc1(req), SdrCancelled);
+  for (const fs::path& d : {dirs[0], dirs[2]}) {
+    for (uint32_t l = 1; l <= 4; ++l) EXPECT_TRUE(fs::exists(d / layer_file_name(l))) << d << l;
+    EXPECT_FALSE(fs::exists(d / layer_file_name(5))) << d;
+  }
+
+  const auto res = run_pc1(request(proof, pc, rids, dirs, 1, 11));
+  EXPECT_EQ(res[0].layers_resumed, 4u);
+  EXPECT_EQ(res[1].layers_resumed, 11u);
+  EXPECT_EQ(res[2].layers_resumed, 4u);
+  for (size_t i = 0; i < rids.size(); ++i) {
+    const auto single = label_in_memory(pc, rids[i], 11);
+    expect_layers_equal(dirs[i], single);
+    EXPECT_EQ(res[i].last_label, single.last_label()) << i;
   }
 }
 

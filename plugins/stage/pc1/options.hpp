@@ -11,11 +11,13 @@
 namespace sealhost::stage_pc1 {
 
 inline constexpr int64_t kMaxBatch = 8;
+inline constexpr const char* kLayerIoChoices[] = {"auto", "direct", "buffered"};
 
 inline constexpr sealhost_option_desc kOptions[] = {
     sdk::opt_int("threads", "2", 1, 64, "threads",
-                 "1: the hashing thread gathers parents itself; >= 2: a producer thread gathers "
-                 "parent labels ahead of the hashing thread"),
+                 "hashing threads: a batch runs one lane per thread (each lane interleaves its "
+                 "sectors' SHA streams); one sector with >= 2 adds a producer thread that gathers "
+                 "parent labels ahead of the hashing thread when layers exceed 16 MiB"),
     sdk::opt_int("batch_size", "4", 1, kMaxBatch, "sectors",
                  "most sectors one call may label together (input \"sectors\": [...]); sectors of "
                  "one batch share a proof type and one pass over the parent cache"),
@@ -28,6 +30,10 @@ inline constexpr sealhost_option_desc kOptions[] = {
     sdk::opt_bool("fsync", "true",
                   "fdatasync tree_d before reporting success (turn off only for throw-away "
                   "sectors); layer files are always synced"),
+    sdk::opt_enum("layer_io", "auto", kLayerIoChoices,
+                  "how layer files are written: auto = O_DIRECT for layers over 16 MiB (no "
+                  "page-cache copy) and the page cache for smaller ones; direct / buffered force "
+                  "one (direct falls back to buffered where the filesystem refuses O_DIRECT)"),
 };
 
 struct Pc1Options {
@@ -36,11 +42,15 @@ struct Pc1Options {
   std::string parent_cache_dir = "/var/tmp/filecoin-parents";
   bool verify_cache = false;
   bool fsync = true;
+  std::string layer_io = "auto";
 
   static Pc1Options parse(const sdk::Options& o) {
     return {static_cast<unsigned>(o.get_int("threads")),
-            static_cast<unsigned>(o.get_int("batch_size")), o.get_string("parent_cache_dir"),
-            o.get_bool("verify_cache"), o.get_bool("fsync")};
+            static_cast<unsigned>(o.get_int("batch_size")),
+            o.get_string("parent_cache_dir"),
+            o.get_bool("verify_cache"),
+            o.get_bool("fsync"),
+            o.get_string("layer_io")};
   }
 };
 

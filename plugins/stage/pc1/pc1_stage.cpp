@@ -439,6 +439,9 @@ Pc1Output Pc1Stage::seal(const Pc1Input& in, const sdk::Job& job) {
     req.cache_dirs.push_back(p.cache_dir);
   }
   req.threads = opts_.threads;
+  req.write_mode = opts_.layer_io == "direct"     ? sdr::Pc1Request::WriteMode::direct
+                   : opts_.layer_io == "buffered" ? sdr::Pc1Request::WriteMode::buffered
+                                                  : sdr::Pc1Request::WriteMode::automatic;
   const uint64_t total = static_cast<uint64_t>(proof.layers) * proof.nodes;
   req.progress = [&](const sdr::Pc1Progress& pr) {
     job.progress(static_cast<uint64_t>(pr.layer - 1) * pr.nodes_total + pr.nodes_done, total,

@@ -61,10 +61,11 @@ std::vector<uint8_t> random_sector(uint64_t size, uint64_t seed) {
 
 class Pc1StageTest : public ::testing::Test {
  protected:
-  Pc1Stage make(unsigned batch = 4) {
+  Pc1Stage make(unsigned batch = 4, std::string layer_io = "auto") {
     Pc1Options o;
     o.parent_cache_dir = (tmp_ / "parents").string();
     o.batch_size = batch;
+    o.layer_io = std::move(layer_io);
     o.fsync = false;
     return Pc1Stage(o, sdk::Logger());
   }
@@ -124,7 +125,8 @@ TEST_F(Pc1StageTest, DefaultProofIsV1_1OfTheSectorSize) {
 }
 
 TEST_F(Pc1StageTest, LabelsEqualTheLibraryForRandomData8MiB) {
-  auto stage = make();
+  // layer_io = direct: the 8 MiB layers go through O_DIRECT (auto would use the page cache).
+  auto stage = make(4, "direct");
   auto s = sector(3, 8 << 20, random_sector(8 << 20, 3));
   const auto o = stage.seal(one(s), sdk::Job(nullptr)).sectors[0];
   const auto& proof = proofs::sdr::lookup_seal_proof("StackedDrg8MiBV1_1");

@@ -11,10 +11,12 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <map>
+#include <mutex>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -206,6 +208,10 @@ class LayerWriter {
   struct Shared {
     std::atomic<bool> failed{false};
     std::atomic<uint32_t> direct_files{0};
+    // Lanes notify when they finish a layer, so its last chunk goes out without waiting for the
+    // next poll (a missed notify only costs one poll interval).
+    std::mutex mutex;
+    std::condition_variable wake;
   };
 
   LayerWriter(uint32_t layer, uint64_t nodes, std::vector<Target> targets,
@@ -328,7 +334,8 @@ class LayerWriter {
         }
         if (progress) continue;
         if (stopping) break;  // the remaining files cannot be completed
-        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        std::unique_lock lock(shared_->mutex);
+        shared_->wake.wait_for(lock, std::chrono::milliseconds(5));
       }
     } catch (...) {
       error_ = std::current_exception();
@@ -600,9 +607,8 @@ void Pc1Engine::start_writer(uint32_t layer) {
     targets.push_back({sectors_[s].dir, cur_of(s), lanes_[lane].stride, &lane_done(layer, lane)});
   }
   if (targets.empty()) return;
-  writers_[layer & 1] =
-      std::make_unique<LayerWriter>(layer, nodes_, std::move(targets), req_.write_mode,
-                                    &writer_shared_);
+  writers_[layer & 1] = std::make_unique<LayerWriter>(layer, nodes_, std::move(targets),
+                                                      req_.write_mode, &writer_shared_);
 }
 
 void Pc1Engine::after_node(uint32_t layer, uint64_t v, size_t lane, bool reporter) {
@@ -760,6 +766,7 @@ void Pc1Engine::lane(uint32_t layer, size_t li, bool reporter) {
       lane_batch(layer, li, reporter);
     }
     lane_done(layer, li).store(nodes_, std::memory_order_release);
+    writer_shared_.wake.notify_all();
   } catch (...) {
     lanes_stop_.store(true, std::memory_order_relaxed);
     hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
@@ -978,6 +985,7 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
   hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
   stop_producer();
   lane_done(layer, 0).store(nodes_, std::memory_order_release);
+  writer_shared_.wake.notify_all();
 }
 
 void Pc1Engine::label_layer(uint32_t layer) {

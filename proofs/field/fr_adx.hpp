@@ -13,6 +13,11 @@ bool cpu_has_adx();
 namespace detail {
 
 inline constexpr uint64_t kModulusLimbs[4] = {kP0, kP1, kP2, kP3};
+// The modulus and -r^-1 mod 2^64 with internal linkage, for asm memory operands: they are then
+// RIP-relative even in -fPIC code and need no register. The register-hungry kernels below (13 of
+// the 14 registers left when a sanitizer build keeps the frame pointer) cannot spare one for a
+// GOT load or for a stack local that ASan moves to its fake stack.
+static constexpr uint64_t kRedcConstants[5] = {kP0, kP1, kP2, kP3, kInv};
 
 // Same contract as mont_mul (no-carry CIOS, result reduced to [0, r)).
 #if defined(__x86_64__)
@@ -183,7 +188,6 @@ inline constexpr uint64_t kModulusLimbs[4] = {kP0, kP1, kP2, kP3};
 [[gnu::always_inline]] inline void mont_sqr_adx(const uint64_t a[4], uint64_t out[4]) {
   uint64_t t1, t2, t3, t4, t5, t6, t7;
   uint64_t w0, lo, hi, z;
-  const uint64_t inv = kInv;
   __asm__(
       // Cross products a_i a_j (i < j) into t1..t6.
       "xorl %k[z], %k[z]\n\t"
@@ -316,8 +320,8 @@ inline constexpr uint64_t kModulusLimbs[4] = {kP0, kP1, kP2, kP3};
       "cmovaeq %[t7], %[t3]\n\t"
       : [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4), [t5] "=&r"(t5),
         [t6] "=&r"(t6), [t7] "=&r"(t7), [w0] "=&r"(w0), [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)
-      : [a] "r"(a), [inv] "m"(inv), [p0] "m"(kModulusLimbs[0]), [p1] "m"(kModulusLimbs[1]),
-        [p2] "m"(kModulusLimbs[2]), [p3] "m"(kModulusLimbs[3]),
+      : [a] "r"(a), [inv] "m"(kRedcConstants[4]), [p0] "m"(kRedcConstants[0]),
+        [p1] "m"(kRedcConstants[1]), [p2] "m"(kRedcConstants[2]), [p3] "m"(kRedcConstants[3]),
         "m"(*reinterpret_cast<const uint64_t(*)[4]>(a))
       : "rdx", "cc");
   out[0] = w0;
@@ -448,7 +452,7 @@ class DotAccumulator {
   [[gnu::always_inline]] Fr reduce() {
 #if defined(__x86_64__)
     uint64_t lo, hi, z;
-    const uint64_t inv = detail::kInv;
+    constexpr const uint64_t* kRedc = detail::kRedcConstants;  // RIP-relative operands
     __asm__(
         "movq %[a0], %%rdx\n\t"
         "imulq %[inv], %%rdx\n\t"
@@ -545,8 +549,8 @@ class DotAccumulator {
         : [a0] "+&r"(acc_[0]), [a1] "+&r"(acc_[1]), [a2] "+&r"(acc_[2]), [a3] "+&r"(acc_[3]),
           [a4] "+&r"(acc_[4]), [a5] "+&r"(acc_[5]), [a6] "+&r"(acc_[6]), [a7] "+&r"(acc_[7]),
           [a8] "+&r"(acc_[8]), [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)
-        : [inv] "m"(inv), [p0] "m"(detail::kModulusLimbs[0]), [p1] "m"(detail::kModulusLimbs[1]),
-          [p2] "m"(detail::kModulusLimbs[2]), [p3] "m"(detail::kModulusLimbs[3])
+        : [inv] "m"(kRedc[4]), [p0] "m"(kRedc[0]), [p1] "m"(kRedc[1]), [p2] "m"(kRedc[2]),
+          [p3] "m"(kRedc[3])
         : "rdx", "cc");
     uint64_t out[4] = {acc_[5], acc_[6], acc_[7], acc_[8]};
 #else

@@ -1073,16 +1073,16 @@ std::vector<Pc1SectorResult> Pc1Engine::run() {
                      "); remove the layer files and run PC1 again");
     }
   }
-  ring_storage_.assign(slots_ * n_ * kSlotBytes + 64, 0);
-  {
+  if (n_ == 1) {  // the producer's ring (only a single sector may run the producer schedule)
+    ring_storage_.assign(slots_ * kSlotBytes + 64, 0);
     // 64-byte alignment for the SHA loads.
     auto addr = reinterpret_cast<uintptr_t>(ring_storage_.data());
     const size_t pad = (64 - addr % 64) % 64;
-    ring_ = std::span<uint8_t>(ring_storage_.data() + pad, slots_ * n_ * kSlotBytes);
+    ring_ = std::span<uint8_t>(ring_storage_.data() + pad, slots_ * kSlotBytes);
+    for (uint64_t i = 0; i < slots_; ++i) detail::init_slot_tail(ring_.data() + i * kSlotBytes);
+    masks_.assign(slots_, 0);
+    states_.assign(slots_, sha256::kInitialState);
   }
-  for (uint64_t i = 0; i < slots_ * n_; ++i) detail::init_slot_tail(ring_.data() + i * kSlotBytes);
-  masks_.assign(slots_, 0);
-  states_.assign(slots_ * n_, sha256::kInitialState);
   width_ = detail::best_stream_width();
   stats_.stream_width = width_;
 

@@ -152,8 +152,9 @@ struct Pc1Run {
 };
 
 Pc1Run run_pc1(const sdr::SealProof& proof, const sdr::ParentCache& cache, size_t sectors,
-               unsigned threads, const fs::path& work) {
+               unsigned threads, const fs::path& work, sdr::LayerBufferPool* pool = nullptr) {
   sdr::Pc1Request req;
+  req.buffer_pool = pool;
   req.proof = &proof;
   req.parent_cache = &cache;
   req.threads = threads;
@@ -182,11 +183,12 @@ void report(const char* what, const Pc1Run& r, double bound_rate, double per_cor
   std::printf(
       "%s\n  wall %.3f s (%.2f M compressions/s), bound(%s) %.3f s -> wall/bound %.2f "
       "(target <= %.2f)\n  hashing CPU %.3f s -> hashing-CPU/per-core bound %.2f; producer CPU "
-      "%.3f s; hasher stalls %llu; stream width %d; peak RSS %.2f GiB\n",
+      "%.3f s; hasher stalls %llu; stream width %d; layer buffers mapped %u, reused %u; peak "
+      "RSS %.2f GiB\n",
       what, r.t.wall, rate / 1e6, bound_name, bound_seconds, r.t.wall / bound_seconds, target,
       r.stats.hasher_cpu_seconds, r.stats.hasher_cpu_seconds * per_core_rate / r.compressions,
       r.stats.producer_cpu_seconds, static_cast<unsigned long long>(r.stats.hasher_stalls),
-      r.stats.stream_width, peak_rss_gib());
+      r.stats.stream_width, r.stats.buffers_mapped, r.stats.buffers_reused, peak_rss_gib());
 }
 
 // The 8 MiB runs: parent cache generation, one sector on 1 and 2 threads, batches of 2 and 4.
@@ -274,13 +276,22 @@ int main(int argc, char** argv) {
           "parent cache 512 MiB %s, SHA-256 verified against the manifest (%s): wall "
           "%.1f s, CPU %.1f s\n",
           generated ? "generated" : "opened", c512.sha256_hex().c_str(), gen.wall, gen.cpu);
+      // Each case twice with one LayerBufferPool: the first run maps its layer buffers (cold:
+      // page faults and zeroing on the labelling cores), the second reuses them, as a PC1
+      // worker does from its second sector on.
       if (big_single) {
-        report("PC1 512 MiB, 1 sector, 2 threads", run_pc1(p512, c512, 1, 2, work), b.serial,
-               b.serial, "serial", 1.1);
+        sdr::LayerBufferPool pool;
+        report("PC1 512 MiB, 1 sector, 2 threads, cold (fresh layer buffers)",
+               run_pc1(p512, c512, 1, 2, work, &pool), b.serial, b.serial, "serial", 1.1);
+        report("PC1 512 MiB, 1 sector, 2 threads, warm (pooled layer buffers)",
+               run_pc1(p512, c512, 1, 2, work, &pool), b.serial, b.serial, "serial", 1.1);
       }
       if (big_batch) {
-        report("PC1 512 MiB, 4 sectors, 2 threads", run_pc1(p512, c512, 4, 2, work), b.x2_all, b.x2,
-               "2-stream, all cores", 1.25);
+        sdr::LayerBufferPool pool;
+        report("PC1 512 MiB, 4 sectors, 2 threads, cold (fresh layer buffers)",
+               run_pc1(p512, c512, 4, 2, work, &pool), b.x2_all, b.x2, "2-stream, all cores", 1.25);
+        report("PC1 512 MiB, 4 sectors, 2 threads, warm (pooled layer buffers)",
+               run_pc1(p512, c512, 4, 2, work, &pool), b.x2_all, b.x2, "2-stream, all cores", 1.25);
       }
     }
   } catch (const std::exception& e) {

@@ -95,13 +95,17 @@ struct ChainNode {
   uint32_t prefix = 0;              // leading blocks not needing the previous node's label
 };
 
+// Where body block i (0..18, message block i + 1) of a node's message is in its slot.
+inline size_t body_block_offset(uint32_t i, bool first_layer) {
+  if (i == 18) return kLastBlockOffset;
+  if (first_layer) return 64 * (i % 3);
+  return 64 * (i < 7 ? i : i < 14 ? i - 7 : i - 14);
+}
+
 // Block `idx` (0..19) of a node's message.
 inline const uint8_t* message_block(const ChainNode& n, uint32_t idx, bool first_layer) {
   if (idx == 0) return n.header;
-  const uint32_t i = idx - 1;
-  if (i == 18) return n.slot + kLastBlockOffset;
-  if (first_layer) return n.slot + 64 * (i % 3);
-  return n.slot + 64 * (i < 7 ? i : i < 14 ? i - 7 : i - 14);
+  return n.slot + body_block_offset(idx - 1, first_layer);
 }
 
 // The chunks (bits 0..5) of node v's DRG parents that are node v-1, and the number of leading
@@ -125,6 +129,21 @@ void hash_nodes_sha_ni_4(const uint8_t* const* headers, const uint8_t* const* sl
                          bool first_layer, uint8_t* const* out);
 void chain_step_sha_ni(ChainNode& cur, ChainNode& nxt, bool first_layer, uint8_t* out,
                        uint32_t nxt_self_chunks);
+
+// The next node's parent gather of a two-sector lane (labels interleaved in pairs, see Lane):
+// chunk i's two labels are the 64 bytes at src[i] (nullptr: not copied, e.g. the node being
+// hashed, patched afterwards); sector k's go to dst[k] + 32 i, and chunk `last` (-1: none) also
+// to the last block.
+struct Gather2 {
+  const uint8_t* src[14] = {};
+  uint8_t* dst[2] = {};
+  int last = -1;
+};
+
+// Two whole labels (2 streams) with the next node's gather spread between their blocks: the
+// copies run in the SHA unit's shadow instead of after it.
+void hash_nodes_gather_sha_ni_2(const uint8_t* const* headers, const uint8_t* const* slots,
+                                bool first_layer, uint8_t* const* out, const Gather2& next);
 
 // True when sha256 uses the SHA extensions (not forced to the portable code).
 inline bool sha_ni_in_use() {

@@ -64,6 +64,26 @@ SEALHOST_SHA_INLINE void nodes_k(const uint8_t* const* headers, const uint8_t* c
   }
 }
 
+SEALHOST_SHA_INLINE void gather_chunk(const Gather2& g, int i) {
+  const uint8_t* src = g.src[i];
+  if (src == nullptr) return;
+  const auto* v = reinterpret_cast<const __m128i*>(src);
+  const __m128i a = _mm_loadu_si128(v);
+  const __m128i b = _mm_loadu_si128(v + 1);
+  const __m128i c = _mm_loadu_si128(v + 2);
+  const __m128i d = _mm_loadu_si128(v + 3);
+  auto put = [](uint8_t* to, __m128i lo, __m128i hi) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(to), lo);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(to + 16), hi);
+  };
+  put(g.dst[0] + 32 * i, a, b);
+  put(g.dst[1] + 32 * i, c, d);
+  if (i == g.last) {
+    put(g.dst[0] + kLastBlockOffset, a, b);
+    put(g.dst[1] + kLastBlockOffset, c, d);
+  }
+}
+
 }  // namespace
 
 SEALHOST_SHA_TARGET void hash_nodes_sha_ni_1(const uint8_t* const* headers,
@@ -121,6 +141,35 @@ SEALHOST_SHA_TARGET void chain_step_sha_ni(ChainNode& cur, ChainNode& nxt, bool 
   }
   store_state(abef[1], cdgh[1], nxt.state);
   nxt.done = in;
+}
+
+// Blocks 0..19 of both nodes; after block b < 14, chunk b of the next node is copied (the
+// out-of-order core overlaps the loads and stores with the rounds still in flight).
+SEALHOST_SHA_TARGET void hash_nodes_gather_sha_ni_2(const uint8_t* const* headers,
+                                                    const uint8_t* const* slots, bool first_layer,
+                                                    uint8_t* const* out, const Gather2& next) {
+  __m128i abef[2];
+  __m128i cdgh[2];
+  for (int k = 0; k < 2; ++k) load_state(sha256::kInitialState.h, abef[k], cdgh[k]);
+  const int chunks = first_layer ? 6 : 14;
+  for (int b = 0; b < static_cast<int>(kMessageBlocks); ++b) {
+    const uint8_t* msg[2];
+    if (b == 0) {
+      msg[0] = headers[0];
+      msg[1] = headers[1];
+    } else {
+      const size_t off = body_block_offset(static_cast<uint32_t>(b) - 1, first_layer);
+      msg[0] = slots[0] + off;
+      msg[1] = slots[1] + off;
+    }
+    block_n<2>(abef, cdgh, msg);
+    if (b < chunks) gather_chunk(next, b);
+  }
+  for (int k = 0; k < 2; ++k) {
+    __m128i lo;
+    __m128i hi;
+    store_label_vec(abef[k], cdgh[k], out[k], lo, hi);
+  }
 }
 
 }  // namespace sealhost::proofs::sdr::detail

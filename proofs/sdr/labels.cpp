@@ -1,6 +1,8 @@
 #include "proofs/sdr/labels.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -17,6 +19,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <system_error>
 #include <thread>
@@ -157,10 +160,18 @@ bool read_labels(int fd, uint8_t* data, uint64_t stride, uint64_t bytes) {
 }
 
 // Anonymous memory for one layer of labels; huge pages where the kernel allows (parents are
-// random reads over the whole layer).
+// random reads over the whole layer). Taken from / given back to a LayerBufferPool when the run
+// has one.
 class LayerBuffer {
  public:
-  explicit LayerBuffer(uint64_t bytes) : bytes_(bytes) {
+  LayerBuffer(uint64_t bytes, LayerBufferPool* pool) : bytes_(bytes), pool_(pool) {
+    if (pool_ != nullptr) {
+      if (void* p = pool_->take(bytes)) {
+        data_ = static_cast<uint8_t*>(p);
+        reused_ = true;
+        return;
+      }
+    }
     void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
       throw SdrError("pc1: cannot allocate " + std::to_string(bytes >> 20) +
@@ -172,13 +183,22 @@ class LayerBuffer {
   }
   LayerBuffer(const LayerBuffer&) = delete;
   LayerBuffer& operator=(const LayerBuffer&) = delete;
-  ~LayerBuffer() { ::munmap(data_, bytes_); }
+  ~LayerBuffer() {
+    if (pool_ != nullptr) {
+      pool_->give(data_, bytes_);
+    } else {
+      ::munmap(data_, bytes_);
+    }
+  }
+  // True when the pages came from the pool (already faulted in).
+  bool reused() const { return reused_; }
+  uint64_t bytes() const { return bytes_; }
   uint8_t* data() const { return data_; }
   // Faults in the pages of nodes [node, node + count), `stride` bytes per node (best effort; a
   // no-op before Linux 5.14).
   void populate(uint64_t node, uint64_t count, uint64_t stride) const {
     const uint64_t begin = node * stride;
-    if (begin >= bytes_) return;
+    if (reused_ || begin >= bytes_) return;
     const uint64_t len = std::min<uint64_t>(count * stride, bytes_ - begin);
     ::madvise(data_ + begin, len, kMadvPopulateWrite);
   }
@@ -187,6 +207,41 @@ class LayerBuffer {
   static constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14)
   uint8_t* data_ = nullptr;
   uint64_t bytes_;
+  LayerBufferPool* pool_;
+  bool reused_ = false;
+};
+
+// Faults in fresh layer buffers, in the order the layers use them, on a thread of the lowest
+// CPU priority (SCHED_IDLE): it runs only where a core would otherwise idle (one sector: the
+// producer's core between refills), so the first touch of the buffers (page faults and zeroing,
+// seconds per GiB on a VM) leaves the labelling threads. Where no core idles (a batch), it gets
+// almost nothing and the lanes fault the pages themselves, as without it.
+class Prefaulter {
+ public:
+  explicit Prefaulter(std::vector<const LayerBuffer*> buffers) {
+    thread_ = std::thread([this, buffers = std::move(buffers)] { run(buffers); });
+  }
+  Prefaulter(const Prefaulter&) = delete;
+  Prefaulter& operator=(const Prefaulter&) = delete;
+  ~Prefaulter() {
+    stop_.store(true, std::memory_order_relaxed);
+    thread_.join();
+  }
+
+ private:
+  void run(const std::vector<const LayerBuffer*>& buffers) {
+    sched_param param{};
+    ::pthread_setschedparam(::pthread_self(), SCHED_IDLE, &param);  // best effort
+    constexpr uint64_t kStep = uint64_t{2} << 20;                   // one huge page
+    for (const LayerBuffer* b : buffers) {
+      for (uint64_t off = 0; off < b->bytes(); off += kStep) {
+        if (stop_.load(std::memory_order_relaxed)) return;
+        b->populate(off, std::min(kStep, b->bytes() - off), 1);
+      }
+    }
+  }
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 // Writes one layer of several sectors to "<layer file>.tmp" while the lanes label it, trailing
@@ -488,6 +543,8 @@ class Pc1Engine {
   void lane(uint32_t layer, size_t li, bool reporter);
   void lane_serial(uint32_t layer, size_t s, bool reporter);
   void lane_batch(uint32_t layer, size_t li, bool reporter);
+  void lane_pair(uint32_t layer, size_t li, bool reporter, uint8_t* const* headers);
+  void prefetch_lane(const Lane& lane, bool first, uint64_t v) const;
   void label_layer_pipelined(uint32_t layer);
   void produce(uint32_t layer);
   void after_node(uint32_t layer, uint64_t v, size_t lane, bool reporter);
@@ -700,6 +757,23 @@ void Pc1Engine::lane_serial(uint32_t layer, size_t s, bool reporter) {
   }
 }
 
+// Prefetches the parent lines (k labels each) of the lane's node v + kGatherPrefetch: expander
+// parents always, DRG parents already computed (< v).
+void Pc1Engine::prefetch_lane(const Lane& lane, bool first, uint64_t v) const {
+  if (v + kGatherPrefetch >= nodes_) return;
+  const uint32_t* pf = req_.parent_cache->parents(v + kGatherPrefetch);
+  auto prefetch_node = [stride = lane.stride](const uint8_t* at) {
+    for (uint64_t off = 0; off < stride; off += 64) prefetch(at + off);
+  };
+  for (uint32_t i = 0; i < kBaseDegree; ++i) {
+    if (pf[i] < v) prefetch_node(lane.cur->data() + uint64_t{pf[i]} * lane.stride);
+  }
+  if (first) return;
+  for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+    prefetch_node(lane.prev->data() + uint64_t{pf[i]} * lane.stride);
+  }
+}
+
 // Several sectors on this thread: node v of each, hashed as interleaved SHA streams. Their labels
 // are interleaved (Lane), so each parent is one read of k adjacent labels.
 void Pc1Engine::lane_batch(uint32_t layer, size_t li, bool reporter) {
@@ -721,24 +795,16 @@ void Pc1Engine::lane_batch(uint32_t layer, size_t li, bool reporter) {
     slots[i] = sl;
     headers[i] = hd;
   }
-  auto prefetch_node = [stride](const uint8_t* at) {
-    for (uint64_t off = 0; off < stride; off += 64) prefetch(at + off);
-  };
   auto copy_parent = [&](const uint8_t* src, uint32_t chunk) {
     for (size_t i = 0; i < k; ++i) std::memcpy(slots[i] + chunk * 32, src + i * 32, 32);
   };
+  const uint32_t last = first ? 0 : 8;  // the last block repeats parent 0 (layer 1) or 8
+  if (k == 2 && detail::sha_ni_in_use()) {
+    lane_pair(layer, li, reporter, headers.data());
+    return;
+  }
   for (uint64_t v = 1; v < nodes_; ++v) {
-    if (v + kGatherPrefetch < nodes_) {
-      const uint32_t* pf = cache.parents(v + kGatherPrefetch);
-      for (uint32_t i = 0; i < kBaseDegree; ++i) {
-        if (pf[i] < v) prefetch_node(cur + uint64_t{pf[i]} * stride);
-      }
-      if (!first) {
-        for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
-          prefetch_node(prev + uint64_t{pf[i]} * stride);
-        }
-      }
-    }
+    prefetch_lane(lane, first, v);
     const uint32_t* p = cache.parents(v);
     for (uint32_t i = 0; i < kBaseDegree; ++i) copy_parent(cur + uint64_t{p[i]} * stride, i);
     if (!first) {
@@ -746,13 +812,91 @@ void Pc1Engine::lane_batch(uint32_t layer, size_t li, bool reporter) {
         copy_parent(prev + uint64_t{p[i]} * stride, i);
       }
     }
-    const uint32_t last = first ? 0 : 8;  // the last block repeats parent 0 (layer 1) or 8
     for (size_t i = 0; i < k; ++i) {
       std::memcpy(slots[i] + kLastBlockOffset, slots[i] + last * 32, 32);
       detail::set_header_node(headers[i], v);
       out[i] = cur + v * stride + i * kLabelBytes;
     }
     detail::hash_nodes_any(k, width_, headers.data(), slots.data(), first, out.data());
+    after_node(layer, v, li, reporter);
+  }
+}
+
+// A lane of two sectors with SHA-NI: node v's two streams are hashed while node v+1's parents
+// are copied into the other pair of slots (detail::Gather2), except the parents that are node v
+// itself, patched from its labels afterwards.
+void Pc1Engine::lane_pair(uint32_t layer, size_t li, bool reporter, uint8_t* const* headers) {
+  const Lane& lane = lanes_[li];
+  const bool first = layer == 1;
+  const ParentCache& cache = *req_.parent_cache;
+  constexpr uint64_t stride = 2 * kLabelBytes;
+  uint8_t* cur = lane.cur->data();
+  const uint8_t* prev = lane.prev->data();
+  alignas(64) uint8_t slot_mem[2][2][kSlotBytes];  // [pair][sector]
+  uint8_t* slots[2][2] = {{slot_mem[0][0], slot_mem[0][1]}, {slot_mem[1][0], slot_mem[1][1]}};
+  for (auto& pair : slot_mem) {
+    for (uint8_t* sl : pair) detail::init_slot_tail(sl);
+  }
+  // Node `v`'s gather into slot pair `pair`, leaving out parents equal to `skip` (the node being
+  // hashed); returns the chunks left out.
+  auto plan = [&](uint64_t v, int pair, uint64_t skip, detail::Gather2& g) {
+    const uint32_t* p = cache.parents(v);
+    uint32_t self = 0;
+    for (uint32_t i = 0; i < kBaseDegree; ++i) {
+      if (p[i] == skip) {
+        self |= 1u << i;
+        g.src[i] = nullptr;
+      } else {
+        g.src[i] = cur + uint64_t{p[i]} * stride;
+      }
+    }
+    for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
+      g.src[i] = first ? nullptr : prev + uint64_t{p[i]} * stride;
+    }
+    g.dst[0] = slots[pair][0];
+    g.dst[1] = slots[pair][1];
+    const uint32_t last = first ? 0 : 8;
+    g.last = (self >> last & 1) != 0 ? -1 : static_cast<int>(last);
+    return self;
+  };
+  auto copy_now = [](const detail::Gather2& g) {
+    for (int i = 0; i < 14; ++i) {
+      if (g.src[i] == nullptr) continue;
+      for (int s = 0; s < 2; ++s) {
+        std::memcpy(g.dst[s] + 32 * i, g.src[i] + 32 * s, 32);
+        if (i == g.last) std::memcpy(g.dst[s] + kLastBlockOffset, g.src[i] + 32 * s, 32);
+      }
+    }
+  };
+  detail::Gather2 next;
+  plan(1, 0, UINT64_MAX, next);  // node 1: every parent is final
+  copy_now(next);
+  for (uint8_t* const hd : {headers[0], headers[1]}) detail::set_header_node(hd, 1);
+  for (uint64_t v = 1; v < nodes_; ++v) {
+    prefetch_lane(lane, first, v);
+    const int pair = static_cast<int>(v & 1) ^ 1;  // node v's slots: pair 0 for odd v
+    uint32_t self = 0;
+    if (v + 1 < nodes_) {
+      self = plan(v + 1, pair ^ 1, v, next);
+    } else {
+      next = detail::Gather2{};
+      next.dst[0] = slots[pair ^ 1][0];
+      next.dst[1] = slots[pair ^ 1][1];
+    }
+    const uint8_t* cur_slots[2] = {slots[pair][0], slots[pair][1]};
+    uint8_t* out[2] = {cur + v * stride, cur + v * stride + kLabelBytes};
+    detail::hash_nodes_gather_sha_ni_2(headers, cur_slots, first, out, next);
+    // Node v+1's parents that are node v, from the labels just written.
+    for (uint32_t i = 0; self != 0 && i < kBaseDegree; ++i) {
+      if ((self >> i & 1) == 0) continue;
+      for (int s = 0; s < 2; ++s) {
+        std::memcpy(slots[pair ^ 1][s] + 32 * i, out[s], 32);
+        if (first && i == 0) std::memcpy(slots[pair ^ 1][s] + kLastBlockOffset, out[s], 32);
+      }
+    }
+    if (v + 1 < nodes_) {
+      for (uint8_t* const hd : {headers[0], headers[1]}) detail::set_header_node(hd, v + 1);
+    }
     after_node(layer, v, li, reporter);
   }
 }
@@ -1059,9 +1203,22 @@ std::vector<Pc1SectorResult> Pc1Engine::run() {
   }
   for (Lane& lane : lanes_) {
     lane.stride = kLabelBytes * lane.sectors.size();
-    lane.cur = std::make_unique<LayerBuffer>(layer_bytes_ * lane.sectors.size());
-    lane.prev = std::make_unique<LayerBuffer>(layer_bytes_ * lane.sectors.size());
+    lane.cur = std::make_unique<LayerBuffer>(layer_bytes_ * lane.sectors.size(), req_.buffer_pool);
+    lane.prev = std::make_unique<LayerBuffer>(layer_bytes_ * lane.sectors.size(), req_.buffer_pool);
+    for (const LayerBuffer* b : {lane.cur.get(), lane.prev.get()}) {
+      ++(b->reused() ? stats_.buffers_reused : stats_.buffers_mapped);
+    }
   }
+  // Fresh buffers of large layers: fault them in on idle cycles, current layers first.
+  std::vector<const LayerBuffer*> fresh;
+  for (const bool current : {true, false}) {
+    for (const Lane& lane : lanes_) {
+      const LayerBuffer* b = current ? lane.cur.get() : lane.prev.get();
+      if (!b->reused() && layer_bytes_ > kInlineMaxLayerBytes) fresh.push_back(b);
+    }
+  }
+  std::optional<Prefaulter> prefaulter;
+  if (!fresh.empty()) prefaulter.emplace(std::move(fresh));
   // A resumed run reads the previous layer from its files.
   for (size_t s = 0; s < n_ && start > 1; ++s) {
     const Sector& sec = sectors_[s];
@@ -1118,6 +1275,42 @@ std::vector<Pc1SectorResult> Pc1Engine::run() {
 }
 
 }  // namespace
+
+uint64_t LayerBufferPool::held_bytes() const {
+  const std::lock_guard lock(mutex_);
+  return held_bytes_;
+}
+
+void LayerBufferPool::release() {
+  const std::lock_guard lock(mutex_);
+  for (const auto& [data, bytes] : held_) ::munmap(data, bytes);
+  held_.clear();
+  held_bytes_ = 0;
+}
+
+void* LayerBufferPool::take(uint64_t bytes) {
+  const std::lock_guard lock(mutex_);
+  for (auto it = held_.begin(); it != held_.end(); ++it) {
+    if (it->second != bytes) continue;
+    void* data = it->first;
+    held_.erase(it);
+    held_bytes_ -= bytes;
+    return data;
+  }
+  return nullptr;
+}
+
+void LayerBufferPool::give(void* data, uint64_t bytes) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (held_bytes_ + bytes <= max_bytes_) {
+      held_.emplace_back(data, bytes);
+      held_bytes_ += bytes;
+      return;
+    }
+  }
+  ::munmap(data, bytes);
+}
 
 namespace detail {
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,39 @@ struct Pc1Stats {
   uint32_t layers_computed = 0;
   int stream_width = 0;             // streams interleaved per SHA call in batch mode (2 or 4)
   uint32_t layer_files_direct = 0;  // layer files written with O_DIRECT (see WriteMode)
+  uint32_t buffers_reused = 0;      // layer buffers taken from Pc1Request::buffer_pool
+  uint32_t buffers_mapped = 0;      // layer buffers newly mapped (first touch during the run)
+};
+
+// Layer memory kept across run_pc1 calls. A layer buffer's first touch costs page faults and
+// zeroing by the kernel: about 1 s per GiB on bare metal, several on a VM (nested paging; 4 s per
+// GiB measured here), on the labelling threads' cores. A long-running PC1 worker that seals
+// sector after sector gives its runs one pool and pays that once, like a hugepage reservation.
+// Buffers are reused only at their exact size; a run takes what it needs and returns it at its
+// end (also on failure or cancel). Thread-safe; must outlive the runs using it.
+class LayerBufferPool {
+ public:
+  // max_bytes: memory held between runs; buffers returned beyond it are unmapped.
+  explicit LayerBufferPool(uint64_t max_bytes = UINT64_MAX) : max_bytes_(max_bytes) {}
+  LayerBufferPool(const LayerBufferPool&) = delete;
+  LayerBufferPool& operator=(const LayerBufferPool&) = delete;
+  ~LayerBufferPool() { release(); }
+
+  uint64_t held_bytes() const;
+  uint64_t max_bytes() const { return max_bytes_; }
+  // Unmaps every held buffer (e.g. when the worker goes idle).
+  void release();
+
+  // Used by run_pc1: a held mapping of exactly `bytes`, or nullptr; hand one back (kept if it
+  // fits under max_bytes, otherwise unmapped).
+  void* take(uint64_t bytes);
+  void give(void* data, uint64_t bytes);
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::pair<void*, uint64_t>> held_;
+  uint64_t held_bytes_ = 0;
+  uint64_t max_bytes_;
 };
 
 struct Pc1Request {
@@ -104,6 +138,8 @@ struct Pc1Request {
   std::function<uint64_t(const std::filesystem::path&)> free_space;
   // When set, filled in before run_pc1 returns (also when it throws).
   Pc1Stats* stats = nullptr;
+  // When set, layer buffers come from and go back to this pool (see LayerBufferPool).
+  LayerBufferPool* buffer_pool = nullptr;
 };
 
 struct Pc1SectorResult {

@@ -34,6 +34,13 @@ inline constexpr sealhost_option_desc kOptions[] = {
                   "how layer files are written: auto = O_DIRECT for layers over 16 MiB (no "
                   "page-cache copy) and the page cache for smaller ones; direct / buffered force "
                   "one (direct falls back to buffered where the filesystem refuses O_DIRECT)"),
+    sdk::opt_bool("keep_layer_buffers", "true",
+                  "keep the layer buffers of a call mapped for the next one: a later call skips "
+                  "their first touch (page faults and zeroing, 1-4 s per GiB, on the labelling "
+                  "cores); the memory of the largest batch stays allocated until idle"),
+    sdk::opt_int("layer_buffer_idle_seconds", "600", 0, 604800, "seconds",
+                 "kept layer buffers are unmapped after this long without a PC1 call (0 = keep "
+                 "them until the plugin is unloaded)"),
 };
 
 struct Pc1Options {
@@ -43,6 +50,8 @@ struct Pc1Options {
   bool verify_cache = false;
   bool fsync = true;
   std::string layer_io = "auto";
+  bool keep_layer_buffers = true;
+  unsigned layer_buffer_idle_seconds = 600;
 
   static Pc1Options parse(const sdk::Options& o) {
     return {static_cast<unsigned>(o.get_int("threads")),
@@ -50,7 +59,9 @@ struct Pc1Options {
             o.get_string("parent_cache_dir"),
             o.get_bool("verify_cache"),
             o.get_bool("fsync"),
-            o.get_string("layer_io")};
+            o.get_string("layer_io"),
+            o.get_bool("keep_layer_buffers"),
+            static_cast<unsigned>(o.get_int("layer_buffer_idle_seconds"))};
   }
 };
 

@@ -276,6 +276,40 @@ Pc1Stage::Pc1Stage(const Pc1Options& options, sdk::Logger log)
   if (opts_.parent_cache_dir.empty()) {
     throw sdk::invalid_argument("option parent_cache_dir: empty (name a directory)");
   }
+  if (opts_.keep_layer_buffers) {
+    pool_ = std::make_unique<sdr::LayerBufferPool>();
+    if (opts_.layer_buffer_idle_seconds > 0) reaper_ = std::thread([this] { reap_idle_buffers(); });
+  }
+}
+
+Pc1Stage::~Pc1Stage() {
+  {
+    const std::lock_guard lock(pool_mu_);
+    stopping_ = true;
+  }
+  pool_cv_.notify_all();
+  if (reaper_.joinable()) reaper_.join();
+}
+
+void Pc1Stage::reap_idle_buffers() {
+  const auto idle = std::chrono::seconds(opts_.layer_buffer_idle_seconds);
+  std::unique_lock lock(pool_mu_);
+  while (!stopping_) {
+    // Sleeps until the buffers would be idle long enough (or a run ends / the stage stops).
+    if (active_runs_ > 0 || pool_->held_bytes() == 0) {
+      pool_cv_.wait(lock);
+      continue;
+    }
+    const auto due = last_run_end_ + idle;
+    if (std::chrono::steady_clock::now() < due) {
+      pool_cv_.wait_until(lock, due);
+      continue;
+    }
+    const uint64_t bytes = pool_->held_bytes();
+    pool_->release();
+    log_.info("released " + std::to_string(bytes >> 20) + " MiB of kept layer buffers after " +
+              std::to_string(opts_.layer_buffer_idle_seconds) + " s without a PC1 call");
+  }
 }
 
 std::string Pc1Stage::run(std::string_view input_json, const sdk::Job& job) {
@@ -448,7 +482,25 @@ Pc1Output Pc1Stage::seal(const Pc1Input& in, const sdk::Job& job) {
                  "layer " + std::to_string(pr.layer) + "/" + std::to_string(pr.layers));
   };
   req.cancelled = [&] { return job.cancelled(); };
+  req.buffer_pool = pool_.get();
+  sdr::Pc1Stats stats;
+  req.stats = &stats;
   std::vector<sdr::Pc1SectorResult> results;
+  {
+    const std::lock_guard lock(pool_mu_);
+    ++active_runs_;
+  }
+  struct RunEnd {
+    Pc1Stage* self;
+    ~RunEnd() {
+      {
+        const std::lock_guard lock(self->pool_mu_);
+        --self->active_runs_;
+        self->last_run_end_ = std::chrono::steady_clock::now();
+      }
+      self->pool_cv_.notify_all();
+    }
+  } run_end{this};
   try {
     results = sdr::run_pc1(req);
   } catch (const sdr::SdrCancelled& e) {
@@ -480,7 +532,9 @@ Pc1Output Pc1Stage::seal(const Pc1Input& in, const sdk::Job& job) {
     out.sectors.push_back(std::move(o));
   }
   log_.info("pc1 " + std::string(proof.name) + ": " + std::to_string(prep.size()) +
-            " sector(s) labelled in " + std::to_string(secs) + " s");
+            " sector(s) labelled in " + std::to_string(secs) +
+            " s (layer buffers: " + std::to_string(stats.buffers_reused) +
+            " kept from an earlier call, " + std::to_string(stats.buffers_mapped) + " new)");
   return out;
 }
 

@@ -9,8 +9,10 @@
 // run died, partial layer removed on cancel.
 //
 // Thread-safety: run() may be called concurrently for different sectors; parent caches are opened
-// once per process and shared. Two calls on one cache dir at once are a caller bug (the second
-// finds the first's temporary files; nothing is corrupted, one of them fails).
+// once per process and shared, and so are the layer buffers kept between calls
+// (keep_layer_buffers; unmapped by a reaper thread after layer_buffer_idle_seconds without a call).
+// Two calls on one cache dir at once are a caller bug (the second finds the first's temporary
+// files; nothing is corrupted, one of them fails).
 #pragma once
 
 #include "plugins/stage/common/record.hpp"
@@ -22,12 +24,15 @@
 #include <sealhost/sdk/host.hpp>
 #include <sealhost/sdk/plugin.hpp>
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace sealhost::stage_pc1 {
@@ -84,6 +89,9 @@ class Pc1Stage {
 
   explicit Pc1Stage(const sdk::Context& ctx);
   Pc1Stage(const Pc1Options& options, sdk::Logger log);
+  ~Pc1Stage();
+  Pc1Stage(const Pc1Stage&) = delete;
+  Pc1Stage& operator=(const Pc1Stage&) = delete;
 
   // Throws sdk::Error: INVALID_ARGUMENT (record, proof/size mismatch, batch rules), NOT_FOUND
   // (unsealed file), FAILED_PRECONDITION (unsealed file of the wrong size, CommD mismatch),
@@ -92,14 +100,26 @@ class Pc1Stage {
   Pc1Output seal(const Pc1Input& in, const sdk::Job& job);
 
   const Pc1Options& options() const { return opts_; }
+  // Bytes of layer buffers kept for the next call (0 with keep_layer_buffers = false).
+  uint64_t kept_layer_bytes() const { return pool_ ? pool_->held_bytes() : 0; }
 
  private:
   const proofs::sdr::ParentCache& parent_cache(const proofs::sdr::SealProof& proof);
+  // Unmaps the kept layer buffers once no call has run for layer_buffer_idle_seconds.
+  void reap_idle_buffers();
 
   Pc1Options opts_;
   sdk::Logger log_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<proofs::sdr::ParentCache>> caches_;
+
+  std::unique_ptr<proofs::sdr::LayerBufferPool> pool_;  // keep_layer_buffers
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  unsigned active_runs_ = 0;
+  std::chrono::steady_clock::time_point last_run_end_;
+  bool stopping_ = false;
+  std::thread reaper_;
 };
 
 }  // namespace sealhost::stage_pc1

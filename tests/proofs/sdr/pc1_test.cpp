@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -248,6 +249,95 @@ TEST_F(Pc1Test, EightMiBBatchOfTwoEqualsSingle) {
     EXPECT_EQ(read_file(dirs[1] / layer_file_name(l)),
               read_file(tmp_.path() / "single" / layer_file_name(l)))
         << "layer " << l;
+  }
+}
+
+TEST(LayerBufferPoolTest, ReusesExactSizesUpToItsLimit) {
+  LayerBufferPool pool(3 << 20);
+  EXPECT_EQ(pool.take(1 << 20), nullptr);
+  auto map = [](size_t bytes) {
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    EXPECT_NE(p, MAP_FAILED);
+    return p;
+  };
+  void* a = map(1 << 20);
+  void* b = map(2 << 20);
+  void* c = map(1 << 20);
+  pool.give(a, 1 << 20);
+  pool.give(b, 2 << 20);
+  EXPECT_EQ(pool.held_bytes(), uint64_t{3} << 20);
+  pool.give(c, 1 << 20);  // over the limit: unmapped, not kept
+  EXPECT_EQ(pool.held_bytes(), uint64_t{3} << 20);
+  EXPECT_EQ(pool.take(4 << 20), nullptr);
+  EXPECT_EQ(pool.take(2 << 20), b);
+  EXPECT_EQ(pool.held_bytes(), uint64_t{1} << 20);
+  pool.give(b, 2 << 20);
+  pool.release();
+  EXPECT_EQ(pool.held_bytes(), 0u);
+  EXPECT_EQ(pool.take(1 << 20), nullptr);
+}
+
+// Runs sharing a pool reuse the buffers of earlier runs (which still hold their labels) and
+// produce the same layers; a cancelled run gives its buffers back too.
+TEST_F(Pc1Test, PooledLayerBuffersGiveTheSameLabels) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const uint64_t pair_bytes = 2 * pc.nodes() * kLabelBytes;  // a lane of two sectors
+  LayerBufferPool pool;
+  for (int run = 0; run < 3; ++run) {
+    std::vector<ReplicaId> rids;
+    std::vector<fs::path> dirs;
+    for (int i = 0; i < 4; ++i) {
+      rids.push_back(replica(static_cast<uint8_t>(40 + 4 * run + i)));
+      dirs.push_back(tmp_.path() / ("run" + std::to_string(run) + "-" + std::to_string(i)));
+    }
+    Pc1Stats stats;
+    auto req = request(proof, pc, rids, dirs, 2, 11);
+    req.buffer_pool = &pool;
+    req.stats = &stats;
+    run_pc1(req);
+    EXPECT_EQ(stats.buffers_mapped, run == 0 ? 4u : 0u) << "run " << run;
+    EXPECT_EQ(stats.buffers_reused, run == 0 ? 0u : 4u) << "run " << run;
+    EXPECT_EQ(pool.held_bytes(), 4 * pair_bytes);
+    for (int i = 0; i < 4; ++i) expect_layers_equal(dirs[i], label_in_memory(pc, rids[i], 11));
+  }
+  // Another lane shape (one sector per lane): other sizes, new buffers, kept as well.
+  Pc1Stats stats;
+  auto req = request(proof, pc, {replica(60)}, {tmp_.path() / "one"}, 1, 11);
+  req.buffer_pool = &pool;
+  req.stats = &stats;
+  run_pc1(req);
+  EXPECT_EQ(stats.buffers_mapped, 2u);
+  EXPECT_EQ(pool.held_bytes(), 4 * pair_bytes + 2 * pc.nodes() * kLabelBytes);
+  expect_layers_equal(tmp_.path() / "one", label_in_memory(pc, replica(60), 11));
+  // Cancelled mid-run: the buffers go back all the same.
+  auto cancelled = request(proof, pc, {replica(61), replica(62)},
+                           {tmp_.path() / "c0", tmp_.path() / "c1"}, 1, 11);
+  cancelled.buffer_pool = &pool;
+  cancelled.cancelled = [] { return true; };
+  EXPECT_THROW(run_pc1(cancelled), SdrCancelled);
+  EXPECT_EQ(pool.held_bytes(), 4 * pair_bytes + 2 * pc.nodes() * kLabelBytes);
+}
+
+// 8 MiB, two sectors on one thread: the lane hashes both while gathering the next node's
+// parents (the fused two-stream path), from pooled buffers the second time.
+TEST_F(Pc1Test, EightMiBLaneOfTwoEqualsInMemory) {
+  const auto& proof = lookup_seal_proof("8MiB-v1.1");
+  const auto& pc = cache("8MiB-v1.1");
+  LayerBufferPool pool;
+  for (int run = 0; run < 2; ++run) {
+    const std::vector<ReplicaId> rids = {replica(static_cast<uint8_t>(70 + run)),
+                                         replica(static_cast<uint8_t>(80 + run))};
+    const std::vector<fs::path> dirs = {tmp_.path() / ("p" + std::to_string(run)),
+                                        tmp_.path() / ("q" + std::to_string(run))};
+    auto req = request(proof, pc, rids, dirs, 1);
+    req.buffer_pool = &pool;
+    const auto res = run_pc1(req);
+    for (size_t i = 0; i < 2; ++i) {
+      const auto mem = label_in_memory(pc, rids[i], proof.layers);
+      expect_layers_equal(dirs[i], mem);
+      EXPECT_EQ(res[i].last_label, mem.last_label());
+    }
   }
 }
 

@@ -53,7 +53,8 @@ TEST_F(LoadedPc1Test, DescribesItselfAndItsOptions) {
   std::vector<std::string> keys;
   for (size_t i = 0; i < ref->desc->options_len; ++i) keys.push_back(ref->desc->options[i].key);
   EXPECT_THAT(keys, ::testing::ElementsAre("threads", "batch_size", "parent_cache_dir",
-                                           "verify_cache", "fsync", "layer_io"));
+                                           "verify_cache", "fsync", "layer_io",
+                                           "keep_layer_buffers", "layer_buffer_idle_seconds"));
   EXPECT_EQ(client().stage(), "pc1");
 }
 

@@ -11,11 +11,13 @@
 #include <nlohmann/json.hpp>
 #include <sealhost/sdk/testing.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sealhost::stage_pc1 {
@@ -61,13 +63,16 @@ std::vector<uint8_t> random_sector(uint64_t size, uint64_t seed) {
 
 class Pc1StageTest : public ::testing::Test {
  protected:
-  Pc1Stage make(unsigned batch = 4, std::string layer_io = "auto") {
+  Pc1Options options(unsigned batch = 4, std::string layer_io = "auto") {
     Pc1Options o;
     o.parent_cache_dir = (tmp_ / "parents").string();
     o.batch_size = batch;
     o.layer_io = std::move(layer_io);
     o.fsync = false;
-    return Pc1Stage(o, sdk::Logger());
+    return o;
+  }
+  Pc1Stage make(unsigned batch = 4, std::string layer_io = "auto") {
+    return Pc1Stage(options(batch, std::move(layer_io)), sdk::Logger());
   }
   Pc1SectorInput sector(uint64_t number, uint64_t size, const std::vector<uint8_t>& data,
                         uint8_t ticket_byte = 1) {
@@ -139,6 +144,38 @@ TEST_F(Pc1StageTest, LabelsEqualTheLibraryForRandomData8MiB) {
     ASSERT_EQ(file.size(), proof.nodes * 32);
     EXPECT_TRUE(std::equal(file.begin(), file.end(), labels.label(l, 0))) << "layer " << l;
   }
+}
+
+TEST_F(Pc1StageTest, LayerBuffersAreKeptForTheNextCallAndReleasedWhenIdle) {
+  const uint64_t layer_bytes = 64 * 32;  // 2 KiB sector: 64 nodes
+  auto o = options();
+  o.layer_buffer_idle_seconds = 1;
+  Pc1Stage stage(o, sdk::Logger());
+  EXPECT_EQ(stage.kept_layer_bytes(), 0u);
+  for (uint64_t n = 20; n < 22; ++n) {
+    const auto s = sector(n, 2048, random_sector(2048, n));
+    const auto out = stage.seal(one(s), sdk::Job(nullptr)).sectors[0];
+    EXPECT_EQ(stage.kept_layer_bytes(), 2 * layer_bytes) << "sector " << n;
+    const auto& proof = proofs::sdr::lookup_seal_proof("StackedDrg2KiBV1_1");
+    const auto labels =
+        proofs::sdr::label_in_memory(proofs::sdr::Graph(proof), out.replica_id, proof.layers);
+    for (uint32_t l = 1; l <= proof.layers; ++l) {
+      const auto file = read_all(out.layers[l - 1]);
+      EXPECT_TRUE(std::equal(file.begin(), file.end(), labels.label(l, 0)))
+          << "sector " << n << " layer " << l;
+    }
+  }
+  // No call for layer_buffer_idle_seconds: the reaper unmaps them.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (stage.kept_layer_bytes() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(stage.kept_layer_bytes(), 0u);
+
+  o.keep_layer_buffers = false;
+  Pc1Stage unpooled(o, sdk::Logger());
+  unpooled.seal(one(sector(22, 2048, random_sector(2048, 22))), sdk::Job(nullptr));
+  EXPECT_EQ(unpooled.kept_layer_bytes(), 0u);
 }
 
 TEST_F(Pc1StageTest, BatchProducesTheSameLayersAsSingleCalls) {

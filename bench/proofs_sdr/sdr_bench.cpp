@@ -183,12 +183,14 @@ void report(const char* what, const Pc1Run& r, double bound_rate, double per_cor
   std::printf(
       "%s\n  wall %.3f s (%.2f M compressions/s), bound(%s) %.3f s -> wall/bound %.2f "
       "(target <= %.2f)\n  hashing CPU %.3f s -> hashing-CPU/per-core bound %.2f; producer CPU "
-      "%.3f s; hasher stalls %llu; stream width %d; layer buffers mapped %u, reused %u; peak "
+      "%.3f s; hasher stalls %llu, preempted %llu; stream width %d; layer buffers mapped %u, "
+      "reused %u; peak "
       "RSS %.2f GiB\n",
       what, r.t.wall, rate / 1e6, bound_name, bound_seconds, r.t.wall / bound_seconds, target,
       r.stats.hasher_cpu_seconds, r.stats.hasher_cpu_seconds * per_core_rate / r.compressions,
       r.stats.producer_cpu_seconds, static_cast<unsigned long long>(r.stats.hasher_stalls),
-      r.stats.stream_width, r.stats.buffers_mapped, r.stats.buffers_reused, peak_rss_gib());
+      static_cast<unsigned long long>(r.stats.hasher_preemptions), r.stats.stream_width,
+      r.stats.buffers_mapped, r.stats.buffers_reused, peak_rss_gib());
 }
 
 // The 8 MiB runs: parent cache generation, one sector on 1 and 2 threads, batches of 2 and 4.

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -486,6 +487,13 @@ struct Lane {
   uint64_t stride = kLabelBytes;  // bytes from node v to node v + 1
   std::unique_ptr<LayerBuffer> cur, prev;
 };
+
+// Involuntary context switches of the calling thread so far (the scheduler took its core).
+uint64_t thread_preemptions() {
+  rusage ru{};
+  if (::getrusage(RUSAGE_THREAD, &ru) != 0) return 0;
+  return static_cast<uint64_t>(ru.ru_nivcsw);
+}
 
 double thread_cpu_seconds() {
   timespec ts{};
@@ -1046,6 +1054,7 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
     producer.join();
   };
   const double t0 = thread_cpu_seconds();
+  const uint64_t preempted0 = thread_preemptions();
   try {
     uint8_t* cur = cur_of(0);
     detail::ChainNode nodes[2];
@@ -1127,6 +1136,7 @@ void Pc1Engine::label_layer_pipelined(uint32_t layer) {
     throw;
   }
   hashing_cpu_.fetch_add(thread_cpu_seconds() - t0);
+  stats_.hasher_preemptions += thread_preemptions() - preempted0;
   stop_producer();
   lane_done(layer, 0).store(nodes_, std::memory_order_release);
   writer_shared_.wake.notify_all();

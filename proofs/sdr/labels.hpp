@@ -64,6 +64,7 @@ struct Pc1Stats {
   double hasher_cpu_seconds = 0;    // the thread running the SHA chains
   double producer_cpu_seconds = 0;  // the parent-gathering thread (0 with threads = 1)
   uint64_t hasher_stalls = 0;       // nodes the hasher had to wait for the producer
+  uint64_t hasher_preemptions = 0;  // involuntary context switches of the hasher (one sector)
   uint32_t layers_computed = 0;
   int stream_width = 0;             // streams interleaved per SHA call in batch mode (2 or 4)
   uint32_t layer_files_direct = 0;  // layer files written with O_DIRECT (see WriteMode)

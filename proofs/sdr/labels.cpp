@@ -1307,6 +1307,10 @@ void* LayerBufferPool::take(uint64_t bytes) {
     held_bytes_ -= bytes;
     return data;
   }
+  // The workload changed (another sector size or lane shape): what is held is stale.
+  for (const auto& [data, size] : held_) ::munmap(data, size);
+  held_.clear();
+  held_bytes_ = 0;
   return nullptr;
 }
 

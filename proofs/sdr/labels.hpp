@@ -77,7 +77,9 @@ struct Pc1Stats {
 // GiB measured here), on the labelling threads' cores. A long-running PC1 worker that seals
 // sector after sector gives its runs one pool and pays that once, like a hugepage reservation.
 // Buffers are reused only at their exact size; a run takes what it needs and returns it at its
-// end (also on failure or cancel). Thread-safe; must outlive the runs using it.
+// end (also on failure or cancel). A request the pool cannot serve means the workload changed
+// (sector size, lane shape): the pool then unmaps everything it holds, so it never keeps more
+// than about the last runs' memory. Thread-safe; must outlive the runs using it.
 class LayerBufferPool {
  public:
   // max_bytes: memory held between runs; buffers returned beyond it are unmapped.
@@ -91,8 +93,8 @@ class LayerBufferPool {
   // Unmaps every held buffer (e.g. when the worker goes idle).
   void release();
 
-  // Used by run_pc1: a held mapping of exactly `bytes`, or nullptr; hand one back (kept if it
-  // fits under max_bytes, otherwise unmapped).
+  // Used by run_pc1: a held mapping of exactly `bytes`, or nullptr (and then nothing is held
+  // any more); hand one back (kept if it fits under max_bytes, otherwise unmapped).
   void* take(uint64_t bytes);
   void give(void* data, uint64_t bytes);
 

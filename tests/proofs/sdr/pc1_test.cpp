@@ -268,13 +268,19 @@ TEST(LayerBufferPoolTest, ReusesExactSizesUpToItsLimit) {
   EXPECT_EQ(pool.held_bytes(), uint64_t{3} << 20);
   pool.give(c, 1 << 20);  // over the limit: unmapped, not kept
   EXPECT_EQ(pool.held_bytes(), uint64_t{3} << 20);
-  EXPECT_EQ(pool.take(4 << 20), nullptr);
   EXPECT_EQ(pool.take(2 << 20), b);
   EXPECT_EQ(pool.held_bytes(), uint64_t{1} << 20);
+  EXPECT_EQ(pool.take(1 << 20), a);
+  EXPECT_EQ(pool.held_bytes(), 0u);
+  pool.give(a, 1 << 20);
   pool.give(b, 2 << 20);
-  pool.release();
+  // A size it does not hold: the workload changed, everything held is released.
+  EXPECT_EQ(pool.take(4 << 20), nullptr);
   EXPECT_EQ(pool.held_bytes(), 0u);
   EXPECT_EQ(pool.take(1 << 20), nullptr);
+  pool.give(map(1 << 20), 1 << 20);
+  pool.release();
+  EXPECT_EQ(pool.held_bytes(), 0u);
 }
 
 // Runs sharing a pool reuse the buffers of earlier runs (which still hold their labels) and
@@ -301,22 +307,23 @@ TEST_F(Pc1Test, PooledLayerBuffersGiveTheSameLabels) {
     EXPECT_EQ(pool.held_bytes(), 4 * pair_bytes);
     for (int i = 0; i < 4; ++i) expect_layers_equal(dirs[i], label_in_memory(pc, rids[i], 11));
   }
-  // Another lane shape (one sector per lane): other sizes, new buffers, kept as well.
+  // Another lane shape (one sector): another size, new buffers; the pairs' buffers are released.
+  const uint64_t single_bytes = pc.nodes() * kLabelBytes;
   Pc1Stats stats;
   auto req = request(proof, pc, {replica(60)}, {tmp_.path() / "one"}, 1, 11);
   req.buffer_pool = &pool;
   req.stats = &stats;
   run_pc1(req);
   EXPECT_EQ(stats.buffers_mapped, 2u);
-  EXPECT_EQ(pool.held_bytes(), 4 * pair_bytes + 2 * pc.nodes() * kLabelBytes);
+  EXPECT_EQ(pool.held_bytes(), 2 * single_bytes);
   expect_layers_equal(tmp_.path() / "one", label_in_memory(pc, replica(60), 11));
-  // Cancelled mid-run: the buffers go back all the same.
+  // Cancelled (one lane of two sectors, pair-sized buffers): they go back all the same.
   auto cancelled = request(proof, pc, {replica(61), replica(62)},
                            {tmp_.path() / "c0", tmp_.path() / "c1"}, 1, 11);
   cancelled.buffer_pool = &pool;
   cancelled.cancelled = [] { return true; };
   EXPECT_THROW(run_pc1(cancelled), SdrCancelled);
-  EXPECT_EQ(pool.held_bytes(), 4 * pair_bytes + 2 * pc.nodes() * kLabelBytes);
+  EXPECT_EQ(pool.held_bytes(), 2 * pair_bytes);
 }
 
 // 8 MiB, two sectors on one thread: the lane hashes both while gathering the next node's

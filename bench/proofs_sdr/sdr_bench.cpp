@@ -281,19 +281,21 @@ int main(int argc, char** argv) {
       // Each case twice with one LayerBufferPool: the first run maps its layer buffers (cold:
       // page faults and zeroing on the labelling cores), the second reuses them, as a PC1
       // worker does from its second sector on.
-      if (big_single) {
+      auto cold_then_warm = [&](const char* what, size_t sectors, double bound_rate,
+                                double per_core_rate, const char* bound_name, double target) {
         sdr::LayerBufferPool pool;
-        report("PC1 512 MiB, 1 sector, 2 threads, cold (fresh layer buffers)",
-               run_pc1(p512, c512, 1, 2, work, &pool), b.serial, b.serial, "serial", 1.1);
-        report("PC1 512 MiB, 1 sector, 2 threads, warm (pooled layer buffers)",
-               run_pc1(p512, c512, 1, 2, work, &pool), b.serial, b.serial, "serial", 1.1);
+        for (const char* state : {"cold (fresh layer buffers)", "warm (pooled layer buffers)"}) {
+          report((std::string(what) + ", " + state).c_str(),
+                 run_pc1(p512, c512, sectors, 2, work, &pool), bound_rate, per_core_rate,
+                 bound_name, target);
+        }
+      };
+      if (big_single) {
+        cold_then_warm("PC1 512 MiB, 1 sector, 2 threads", 1, b.serial, b.serial, "serial", 1.1);
       }
       if (big_batch) {
-        sdr::LayerBufferPool pool;
-        report("PC1 512 MiB, 4 sectors, 2 threads, cold (fresh layer buffers)",
-               run_pc1(p512, c512, 4, 2, work, &pool), b.x2_all, b.x2, "2-stream, all cores", 1.25);
-        report("PC1 512 MiB, 4 sectors, 2 threads, warm (pooled layer buffers)",
-               run_pc1(p512, c512, 4, 2, work, &pool), b.x2_all, b.x2, "2-stream, all cores", 1.25);
+        cold_then_warm("PC1 512 MiB, 4 sectors, 2 threads", 4, b.x2_all, b.x2,
+                       "2-stream, all cores", 1.25);
       }
     }
   } catch (const std::exception& e) {

@@ -14,6 +14,7 @@
 //   --512-batch / --512-single: the bounds and only that 512 MiB run
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -102,7 +103,27 @@ struct Bounds {
   double x4 = 0;
   double x2_all = 0;  // compressions/s of 2 streams on every core at once (wall clock)
   unsigned cores = 1;
+  // The best of both: on a shared host a measurement catches the cores busy with other guests
+  // (the 2-stream rate of all cores moved from 72 to 88 M/s within minutes on the same binary),
+  // so the bounds are measured again between and after the runs and the fastest rates kept:
+  // the strictest bounds this machine showed during the run.
+  void keep_best(const Bounds& o) {
+    serial = std::max(serial, o.serial);
+    x2 = std::max(x2, o.x2);
+    x4 = std::max(x4, o.x4);
+    x2_all = std::max(x2_all, o.x2_all);
+  }
 };
+
+// Time the hypervisor ran something else on this guest's CPUs (steal, /proc/stat), all CPUs.
+double steal_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  unsigned long long v[8] = {};
+  in >> cpu;
+  for (auto& x : v) in >> x;
+  return static_cast<double>(v[7]) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 Bounds measure_bounds() {
   std::vector<uint8_t> blocks(1 << 18);
@@ -148,6 +169,7 @@ Bounds measure_bounds() {
 struct Pc1Run {
   Timing t;
   double compressions = 0;
+  double steal = 0;  // seconds of CPU the hypervisor took from this guest during the run
   sdr::Pc1Stats stats;
 };
 
@@ -165,36 +187,66 @@ Pc1Run run_pc1(const sdr::SealProof& proof, const sdr::ParentCache& cache, size_
   }
   Pc1Run run;
   req.stats = &run.stats;
+  const double steal0 = steal_seconds();
   run.t = timed([&] { sdr::run_pc1(req); });
+  run.steal = steal_seconds() - steal0;
   run.compressions =
       static_cast<double>(sectors) * compressions_per_sector(proof.nodes, proof.layers);
   for (const auto& d : req.cache_dirs) fs::remove_all(d);
   return run;
 }
 
+// Which bound a run is held to: one sector is latency bound (serial chain); a batch is throughput
+// bound, by the 2-stream rate of one core (one lane) or of all cores (a lane per core).
+enum class BoundKind { serial, x2_one_core, x2_all_cores };
+
+struct Row {
+  std::string what;
+  Pc1Run run;
+  BoundKind kind;
+  double target;
+};
+
 // wall/bound is what a user sees on this machine now. The CPU figure divides the hashing threads'
 // CPU time by the compressions over the per-core rate of the same kind (serial for one sector,
 // 2-stream for a batch): how close each hashing core runs to its SHA limit, insensitive to other
 // processes taking the cores.
-void report(const char* what, const Pc1Run& r, double bound_rate, double per_core_rate,
-            const char* bound_name, double target) {
+void report(const Row& row, const Bounds& b) {
+  const Pc1Run& r = row.run;
+  const double bound_rate = row.kind == BoundKind::serial        ? b.serial
+                            : row.kind == BoundKind::x2_one_core ? b.x2
+                                                                 : b.x2_all;
+  const double per_core_rate = row.kind == BoundKind::serial        ? b.serial
+                               : row.kind == BoundKind::x2_one_core ? b.serial
+                                                                    : b.x2;
+  const char* bound_name = row.kind == BoundKind::serial        ? "serial"
+                           : row.kind == BoundKind::x2_one_core ? "2-stream, one core"
+                                                                : "2-stream, all cores";
   const double rate = r.compressions / r.t.wall;
   const double bound_seconds = r.compressions / bound_rate;
   std::printf(
       "%s\n  wall %.3f s (%.2f M compressions/s), bound(%s) %.3f s -> wall/bound %.2f "
       "(target <= %.2f)\n  hashing CPU %.3f s -> hashing-CPU/per-core bound %.2f; producer CPU "
       "%.3f s; hasher stalls %llu, preempted %llu; stream width %d; layer buffers mapped %u, "
-      "reused %u; peak "
-      "RSS %.2f GiB\n",
-      what, r.t.wall, rate / 1e6, bound_name, bound_seconds, r.t.wall / bound_seconds, target,
-      r.stats.hasher_cpu_seconds, r.stats.hasher_cpu_seconds * per_core_rate / r.compressions,
-      r.stats.producer_cpu_seconds, static_cast<unsigned long long>(r.stats.hasher_stalls),
+      "reused %u; steal %.1f s; peak RSS %.2f GiB\n",
+      row.what.c_str(), r.t.wall, rate / 1e6, bound_name, bound_seconds, r.t.wall / bound_seconds,
+      row.target, r.stats.hasher_cpu_seconds,
+      r.stats.hasher_cpu_seconds * per_core_rate / r.compressions, r.stats.producer_cpu_seconds,
+      static_cast<unsigned long long>(r.stats.hasher_stalls),
       static_cast<unsigned long long>(r.stats.hasher_preemptions), r.stats.stream_width,
-      r.stats.buffers_mapped, r.stats.buffers_reused, peak_rss_gib());
+      r.stats.buffers_mapped, r.stats.buffers_reused, r.steal, peak_rss_gib());
+}
+
+void print_bounds(const char* when, const Bounds& b) {
+  std::printf(
+      "bounds %s: serial %.2f, 2 streams one core %.2f, 4 streams one core %.2f, 2 streams "
+      "on all %u cores %.2f M compressions/s (x%.2f of one core)\n",
+      when, b.serial / 1e6, b.x2 / 1e6, b.x4 / 1e6, b.cores, b.x2_all / 1e6, b.x2_all / b.x2);
 }
 
 // The 8 MiB runs: parent cache generation, one sector on 1 and 2 threads, batches of 2 and 4.
-void run_small(const fs::path& work, const fs::path& cache_dir, const Bounds& b) {
+void run_small(const fs::path& work, const fs::path& cache_dir, const Bounds& b,
+               std::vector<Row>& rows) {
   const auto& p8 = sdr::lookup_seal_proof("8MiB-v1.1");
   const fs::path tmp_cache = work / "parents";
   fs::create_directories(tmp_cache);
@@ -205,16 +257,17 @@ void run_small(const fs::path& work, const fs::path& cache_dir, const Bounds& b)
   fs::remove_all(tmp_cache);
 
   const auto c8 = sdr::ParentCache::open_or_create(sdr::Graph(p8), cache_dir);
-  report("PC1 8 MiB, 1 sector, 2 threads", run_pc1(p8, c8, 1, 2, work), b.serial, b.serial,
-         "serial", 1.1);
-  report("PC1 8 MiB, 1 sector, 1 thread", run_pc1(p8, c8, 1, 1, work), b.serial, b.serial, "serial",
-         1.1);
+  auto add = [&](const char* what, size_t sectors, unsigned threads, BoundKind kind,
+                 double target) {
+    rows.push_back({what, run_pc1(p8, c8, sectors, threads, work), kind, target});
+    report(rows.back(), b);
+  };
+  add("PC1 8 MiB, 1 sector, 2 threads", 1, 2, BoundKind::serial, 1.1);
+  add("PC1 8 MiB, 1 sector, 1 thread", 1, 1, BoundKind::serial, 1.1);
   // Two sectors on two threads: one serial lane per core, which delivers about what one
   // core's two streams do.
-  report("PC1 8 MiB, 2 sectors, 2 threads", run_pc1(p8, c8, 2, 2, work), b.x2, b.serial,
-         "2-stream, one core", 1.25);
-  report("PC1 8 MiB, 4 sectors, 2 threads", run_pc1(p8, c8, 4, 2, work), b.x2_all, b.x2,
-         "2-stream, all cores", 1.25);
+  add("PC1 8 MiB, 2 sectors, 2 threads", 2, 2, BoundKind::x2_one_core, 1.25);
+  add("PC1 8 MiB, 4 sectors, 2 threads", 4, 2, BoundKind::x2_all_cores, 1.25);
 }
 
 }  // namespace
@@ -249,20 +302,20 @@ int main(int argc, char** argv) {
               std::thread::hardware_concurrency(), load_average().c_str());
   std::printf("parent caches in %s, layer files under %s\n", cache_dir.c_str(), work.c_str());
 
-  const Bounds b = measure_bounds();
-  std::printf("SHA-256 serial chain (latency bound):   %7.2f M compressions/s (%.1f ns each)\n",
-              b.serial / 1e6, 1e9 / b.serial);
-  std::printf("SHA-256 2 streams on one core:          %7.2f M compressions/s (x%.2f)\n",
-              b.x2 / 1e6, b.x2 / b.serial);
-  std::printf("SHA-256 4 streams on one core:          %7.2f M compressions/s (x%.2f)\n",
-              b.x4 / 1e6, b.x4 / b.serial);
-  std::printf(
-      "SHA-256 2 streams on all %u cores:        %7.2f M compressions/s (x%.2f of one core)\n",
-      b.cores, b.x2_all / 1e6, b.x2_all / b.x2);
-
+  Bounds b = measure_bounds();
+  print_bounds("before the runs", b);
+  std::vector<Row> rows;
   try {
     fs::create_directories(work);
-    if (small) run_small(work, cache_dir, b);
+    auto measure_again = [&b] {
+      const Bounds again = measure_bounds();
+      print_bounds("measured again", again);
+      b.keep_best(again);
+    };
+    if (small) {
+      run_small(work, cache_dir, b, rows);
+      measure_again();
+    }
     if (big) {
       const auto& p512 = sdr::lookup_seal_proof("512MiB-v1.1");
       sdr::ParentCacheOptions verify;
@@ -281,23 +334,26 @@ int main(int argc, char** argv) {
       // Each case twice with one LayerBufferPool: the first run maps its layer buffers (cold:
       // page faults and zeroing on the labelling cores), the second reuses them, as a PC1
       // worker does from its second sector on.
-      auto cold_then_warm = [&](const char* what, size_t sectors, double bound_rate,
-                                double per_core_rate, const char* bound_name, double target) {
+      auto cold_then_warm = [&](const char* what, size_t sectors, BoundKind kind, double target) {
         sdr::LayerBufferPool pool;
         for (const char* state : {"cold (fresh layer buffers)", "warm (pooled layer buffers)"}) {
-          report((std::string(what) + ", " + state).c_str(),
-                 run_pc1(p512, c512, sectors, 2, work, &pool), bound_rate, per_core_rate,
-                 bound_name, target);
+          rows.push_back({std::string(what) + ", " + state,
+                          run_pc1(p512, c512, sectors, 2, work, &pool), kind, target});
+          report(rows.back(), b);
+          measure_again();
         }
       };
       if (big_single) {
-        cold_then_warm("PC1 512 MiB, 1 sector, 2 threads", 1, b.serial, b.serial, "serial", 1.1);
+        cold_then_warm("PC1 512 MiB, 1 sector, 2 threads", 1, BoundKind::serial, 1.1);
       }
       if (big_batch) {
-        cold_then_warm("PC1 512 MiB, 4 sectors, 2 threads", 4, b.x2_all, b.x2,
-                       "2-stream, all cores", 1.25);
+        cold_then_warm("PC1 512 MiB, 4 sectors, 2 threads", 4, BoundKind::x2_all_cores, 1.25);
       }
     }
+    // Every run again against the strictest bounds seen (see Bounds::keep_best).
+    print_bounds("kept (fastest of every measurement)", b);
+    std::printf("--- summary: every run against the kept bounds ---\n");
+    for (const Row& row : rows) report(row, b);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     fs::remove_all(work);

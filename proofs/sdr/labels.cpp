@@ -161,8 +161,35 @@ bool read_labels(int fd, uint8_t* data, uint64_t stride, uint64_t bytes) {
 }
 
 // Anonymous memory for one layer of labels; huge pages where the kernel allows (parents are
-// random reads over the whole layer). Taken from / given back to a LayerBufferPool when the run
-// has one.
+// random reads over the whole layer).
+uint8_t* map_layer_memory(uint64_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    throw SdrError("pc1: cannot allocate " + std::to_string(bytes >> 20) +
+                   " MiB for a layer of labels: " + errno_text(errno) +
+                   " (free memory or label fewer sectors at once)");
+  }
+  ::madvise(p, bytes, MADV_HUGEPAGE);
+  return static_cast<uint8_t*>(p);
+}
+
+// Faults in [p, p + len) of fresh anonymous memory for writing: MADV_POPULATE_WRITE (Linux 5.14),
+// else one write per 4 KiB page (the memory is still zero, so writing zero changes nothing).
+void populate_memory(uint8_t* p, uint64_t len) {
+  constexpr int kMadvPopulateWrite = 23;
+  if (::madvise(p, len, kMadvPopulateWrite) == 0 || errno != EINVAL) return;
+  for (uint64_t off = 0; off < len; off += 4096) {
+    *static_cast<volatile uint8_t*>(p + off) = 0;
+  }
+}
+
+// The lanes of a run: sectors are dealt round-robin to min(threads, sectors) lanes. Returns the
+// number of lanes; sector s goes to lane s % lanes.
+size_t lane_count(size_t sectors, unsigned threads) {
+  return std::clamp<size_t>(threads, 1, std::max<size_t>(sectors, 1));
+}
+
+// One layer of labels, taken from / given back to a LayerBufferPool when the run has one.
 class LayerBuffer {
  public:
   LayerBuffer(uint64_t bytes, LayerBufferPool* pool) : bytes_(bytes), pool_(pool) {
@@ -173,14 +200,7 @@ class LayerBuffer {
         return;
       }
     }
-    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) {
-      throw SdrError("pc1: cannot allocate " + std::to_string(bytes >> 20) +
-                     " MiB for a layer of labels: " + errno_text(errno) +
-                     " (free memory or label fewer sectors at once)");
-    }
-    ::madvise(p, bytes, MADV_HUGEPAGE);
-    data_ = static_cast<uint8_t*>(p);
+    data_ = map_layer_memory(bytes);
   }
   LayerBuffer(const LayerBuffer&) = delete;
   LayerBuffer& operator=(const LayerBuffer&) = delete;
@@ -195,17 +215,14 @@ class LayerBuffer {
   bool reused() const { return reused_; }
   uint64_t bytes() const { return bytes_; }
   uint8_t* data() const { return data_; }
-  // Faults in the pages of nodes [node, node + count), `stride` bytes per node (best effort; a
-  // no-op before Linux 5.14).
+  // Faults in the pages of nodes [node, node + count), `stride` bytes per node.
   void populate(uint64_t node, uint64_t count, uint64_t stride) const {
     const uint64_t begin = node * stride;
     if (reused_ || begin >= bytes_) return;
-    const uint64_t len = std::min<uint64_t>(count * stride, bytes_ - begin);
-    ::madvise(data_ + begin, len, kMadvPopulateWrite);
+    populate_memory(data_ + begin, std::min<uint64_t>(count * stride, bytes_ - begin));
   }
 
  private:
-  static constexpr int kMadvPopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14)
   uint8_t* data_ = nullptr;
   uint64_t bytes_;
   LayerBufferPool* pool_;
@@ -1201,10 +1218,10 @@ std::vector<Pc1SectorResult> Pc1Engine::run() {
     return results;
   }
 
-  // Sectors are dealt round-robin to min(threads, sectors) lanes (one sector: one lane, which
-  // may add the producer thread).
+  // Sectors are dealt round-robin to the lanes (one sector: one lane, which may add the producer
+  // thread); layer_buffer_sizes() follows the same dealing.
   lanes_.clear();
-  lanes_.resize(std::clamp<size_t>(req_.threads, 1, n_));
+  lanes_.resize(lane_count(n_, req_.threads));
   for (size_t s = 0; s < n_; ++s) {
     Lane& lane = lanes_[s % lanes_.size()];
     sectors_[s].lane = s % lanes_.size();
@@ -1312,6 +1329,48 @@ void* LayerBufferPool::take(uint64_t bytes) {
   held_.clear();
   held_bytes_ = 0;
   return nullptr;
+}
+
+uint64_t LayerBufferPool::reserve(const std::vector<uint64_t>& sizes,
+                                  const std::function<bool()>& stop) {
+  // Only what is not held yet: reserving the same shape twice holds it once.
+  std::vector<uint64_t> missing;
+  {
+    const std::lock_guard lock(mutex_);
+    std::multiset<uint64_t> held;
+    for (const auto& h : held_) held.insert(h.second);
+    for (const uint64_t bytes : sizes) {
+      if (auto it = held.find(bytes); it != held.end()) {
+        held.erase(it);
+      } else {
+        missing.push_back(bytes);
+      }
+    }
+  }
+  constexpr uint64_t kStep = uint64_t{2} << 20;  // one huge page between stop polls
+  uint64_t mapped = 0;
+  for (const uint64_t bytes : missing) {
+    if (stop && stop()) break;
+    uint8_t* data = map_layer_memory(bytes);
+    for (uint64_t off = 0; off < bytes; off += kStep) {
+      if (stop && stop()) break;
+      populate_memory(data + off, std::min(kStep, bytes - off));
+    }
+    give(data, bytes);
+    mapped += bytes;
+  }
+  return mapped;
+}
+
+std::vector<uint64_t> layer_buffer_sizes(const SealProof& proof, size_t sectors, unsigned threads) {
+  const size_t lanes = lane_count(sectors, threads);
+  std::vector<uint64_t> sizes;
+  for (size_t l = 0; l < lanes && l < sectors; ++l) {
+    const uint64_t lane_sectors = sectors / lanes + (l < sectors % lanes ? 1 : 0);
+    const uint64_t bytes = proof.nodes * kLabelBytes * lane_sectors;
+    sizes.insert(sizes.end(), {bytes, bytes});  // the current and the previous layer
+  }
+  return sizes;
 }
 
 void LayerBufferPool::give(void* data, uint64_t bytes) {

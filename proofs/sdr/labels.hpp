@@ -93,6 +93,13 @@ class LayerBufferPool {
   // Unmaps every held buffer (e.g. when the worker goes idle).
   void release();
 
+  // Maps buffers of `sizes` (see layer_buffer_sizes) that the pool does not hold yet, faults
+  // them in (huge pages where the kernel allows) and holds them, so the next run_pc1 of that
+  // shape finds them ready: a worker reserving its memory when it starts. Blocking; `stop`
+  // (polled every 2 MiB) ends it early, keeping what is mapped. Returns the bytes mapped by this
+  // call. Throws SdrError when memory cannot be mapped (what was reserved before stays held).
+  uint64_t reserve(const std::vector<uint64_t>& sizes, const std::function<bool()>& stop = {});
+
   // Used by run_pc1: a held mapping of exactly `bytes`, or nullptr (and then nothing is held
   // any more); hand one back (kept if it fits under max_bytes, otherwise unmapped).
   void* take(uint64_t bytes);
@@ -104,6 +111,11 @@ class LayerBufferPool {
   uint64_t held_bytes_ = 0;
   uint64_t max_bytes_;
 };
+
+// The layer buffers run_pc1 maps for `sectors` sectors of `proof` on `threads` threads, in bytes:
+// two per lane (the layer being labelled and the previous one), a lane holding its sectors'
+// labels interleaved.
+std::vector<uint64_t> layer_buffer_sizes(const SealProof& proof, size_t sectors, unsigned threads);
 
 struct Pc1Request {
   // The proof being sealed (layers; nodes must match the cache).

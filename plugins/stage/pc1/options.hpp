@@ -40,7 +40,12 @@ inline constexpr sealhost_option_desc kOptions[] = {
                   "cores); the memory of the largest batch stays allocated until idle"),
     sdk::opt_int("layer_buffer_idle_seconds", "600", 0, 604800, "seconds",
                  "kept layer buffers are unmapped after this long without a PC1 call (0 = keep "
-                 "them until the plugin is unloaded)"),
+                 "them until the plugin is unloaded); not applied to reserved buffers"),
+    sdk::opt_string("reserve_layer_buffers", "",
+                    "proof type (name or alias, e.g. \"512MiB-v1.1\") whose full batch of layer "
+                    "buffers (batch_size sectors on `threads` threads) is mapped and faulted in "
+                    "when the plugin loads and then kept, so the first call runs as fast as later "
+                    "ones; needs keep_layer_buffers; empty = no reservation"),
 };
 
 struct Pc1Options {
@@ -52,6 +57,7 @@ struct Pc1Options {
   std::string layer_io = "auto";
   bool keep_layer_buffers = true;
   unsigned layer_buffer_idle_seconds = 600;
+  std::string reserve_layer_buffers;
 
   static Pc1Options parse(const sdk::Options& o) {
     return {static_cast<unsigned>(o.get_int("threads")),
@@ -61,7 +67,8 @@ struct Pc1Options {
             o.get_bool("fsync"),
             o.get_string("layer_io"),
             o.get_bool("keep_layer_buffers"),
-            static_cast<unsigned>(o.get_int("layer_buffer_idle_seconds"))};
+            static_cast<unsigned>(o.get_int("layer_buffer_idle_seconds")),
+            o.get_string("reserve_layer_buffers")};
   }
 };
 

@@ -5,7 +5,10 @@
 #include "proofs/merkle/tree_store.hpp"
 #include "proofs/sdr/graph.hpp"
 
+#include <sealhost/sdk/units.hpp>
+
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -14,6 +17,8 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <numeric>
 #include <thread>
 
 namespace sealhost::stage_pc1 {
@@ -21,6 +26,19 @@ namespace fs = std::filesystem;
 namespace sdr = proofs::sdr;
 
 namespace {
+
+// MemAvailable of /proc/meminfo in bytes (0 when unknown).
+uint64_t available_memory() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  uint64_t kib = 0;
+  std::string unit;
+  while (in >> key >> kib) {
+    std::getline(in, unit);
+    if (key == "MemAvailable:") return kib * 1024;
+  }
+  return 0;
+}
 
 using stage::Json;
 
@@ -278,11 +296,79 @@ Pc1Stage::Pc1Stage(const Pc1Options& options, sdk::Logger log)
   }
   if (opts_.keep_layer_buffers) {
     pool_ = std::make_unique<sdr::LayerBufferPool>();
-    if (opts_.layer_buffer_idle_seconds > 0) reaper_ = std::thread([this] { reap_idle_buffers(); });
+    // Reserved buffers are kept for good: no reaper.
+    if (opts_.layer_buffer_idle_seconds > 0 && opts_.reserve_layer_buffers.empty()) {
+      reaper_ = std::thread([this] { reap_idle_buffers(); });
+    }
   }
+  if (!opts_.reserve_layer_buffers.empty()) start_reservation();
+}
+
+void Pc1Stage::start_reservation() {
+  const auto human = sdk::units::format_size_human;
+  const std::string& name = opts_.reserve_layer_buffers;
+  if (!pool_) {
+    throw sdk::invalid_argument(
+        "option reserve_layer_buffers = \"" + name +
+        "\" needs keep_layer_buffers = true (set it, or remove reserve_layer_buffers)");
+  }
+  const sdr::SealProof* proof = nullptr;
+  try {
+    proof = &sdr::lookup_seal_proof(name);
+  } catch (const sdr::SdrError& e) {
+    throw sdk::invalid_argument(std::string("option reserve_layer_buffers: ") + e.what());
+  }
+  auto sizes = sdr::layer_buffer_sizes(*proof, opts_.batch_size, opts_.threads);
+  const uint64_t total = std::accumulate(sizes.begin(), sizes.end(), uint64_t{0});
+  const std::string what = "a batch of " + std::to_string(opts_.batch_size) + " x " +
+                           std::string(proof->name) + " on " + std::to_string(opts_.threads) +
+                           " thread(s)";
+  if (const uint64_t avail = available_memory(); avail != 0 && total > avail) {
+    throw sdk::invalid_argument("option reserve_layer_buffers: " + what + " needs " + human(total) +
+                                " of layer buffers and " + human(avail) +
+                                " of memory are available (lower batch_size, reserve a "
+                                "smaller proof type, or remove reserve_layer_buffers)");
+  }
+  log_.info("reserving " + human(total) + " of layer buffers for " + what);
+  reserver_ = std::thread([this, sizes = std::move(sizes), total, human] {
+    // Below the labelling and proving threads: only cycles nobody else wants.
+    ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);  // best effort
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      const uint64_t got = pool_->reserve(sizes, [this] { return reserve_stop_.load(); });
+      const double secs =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (got == total) {
+        log_.info("reserved " + human(got) + " of layer buffers in " + std::to_string(secs) + " s");
+      } else {
+        log_.info("layer buffer reservation ended by a PC1 call after " + human(got) + " of " +
+                  human(total));
+      }
+    } catch (const std::exception& e) {
+      log_.error(std::string("layer buffer reservation failed: ") + e.what() +
+                 " (PC1 calls map their buffers themselves)");
+    }
+  });
+}
+
+void Pc1Stage::stop_reservation() {
+  const std::lock_guard lock(reserve_mu_);
+  reserve_stop_.store(true);
+  if (reserver_.joinable()) reserver_.join();
+}
+
+void Pc1Stage::wait_for_reservation() {
+  const std::lock_guard lock(reserve_mu_);
+  if (reserver_.joinable()) reserver_.join();
+}
+
+sdr::Pc1Stats Pc1Stage::last_run_stats() const {
+  const std::lock_guard lock(pool_mu_);
+  return last_stats_;
 }
 
 Pc1Stage::~Pc1Stage() {
+  stop_reservation();
   {
     const std::lock_guard lock(pool_mu_);
     stopping_ = true;
@@ -486,21 +572,24 @@ Pc1Output Pc1Stage::seal(const Pc1Input& in, const sdk::Job& job) {
   sdr::Pc1Stats stats;
   req.stats = &stats;
   std::vector<sdr::Pc1SectorResult> results;
+  stop_reservation();  // what is reserved so far serves this run
   {
     const std::lock_guard lock(pool_mu_);
     ++active_runs_;
   }
   struct RunEnd {
     Pc1Stage* self;
+    const sdr::Pc1Stats& stats;
     ~RunEnd() {
       {
         const std::lock_guard lock(self->pool_mu_);
         --self->active_runs_;
         self->last_run_end_ = std::chrono::steady_clock::now();
+        self->last_stats_ = stats;
       }
       self->pool_cv_.notify_all();
     }
-  } run_end{this};
+  } run_end{this, stats};
   try {
     results = sdr::run_pc1(req);
   } catch (const sdr::SdrCancelled& e) {

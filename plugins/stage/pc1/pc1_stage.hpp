@@ -24,6 +24,7 @@
 #include <sealhost/sdk/host.hpp>
 #include <sealhost/sdk/plugin.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -102,11 +103,19 @@ class Pc1Stage {
   const Pc1Options& options() const { return opts_; }
   // Bytes of layer buffers kept for the next call (0 with keep_layer_buffers = false).
   uint64_t kept_layer_bytes() const { return pool_ ? pool_->held_bytes() : 0; }
+  // Blocks until the reservation of reserve_layer_buffers is done (at once without one).
+  void wait_for_reservation();
+  // The statistics of the last labelling run (layer buffers reused / mapped, CPU times).
+  proofs::sdr::Pc1Stats last_run_stats() const;
 
  private:
   const proofs::sdr::ParentCache& parent_cache(const proofs::sdr::SealProof& proof);
   // Unmaps the kept layer buffers once no call has run for layer_buffer_idle_seconds.
   void reap_idle_buffers();
+  // reserve_layer_buffers: checks the option and starts the reserving thread.
+  void start_reservation();
+  // Ends the reservation (a call is about to label): what is mapped stays in the pool.
+  void stop_reservation();
 
   Pc1Options opts_;
   sdk::Logger log_;
@@ -114,12 +123,17 @@ class Pc1Stage {
   std::map<std::string, std::unique_ptr<proofs::sdr::ParentCache>> caches_;
 
   std::unique_ptr<proofs::sdr::LayerBufferPool> pool_;  // keep_layer_buffers
-  std::mutex pool_mu_;
+  mutable std::mutex pool_mu_;
   std::condition_variable pool_cv_;
   unsigned active_runs_ = 0;
   std::chrono::steady_clock::time_point last_run_end_;
   bool stopping_ = false;
   std::thread reaper_;
+  proofs::sdr::Pc1Stats last_stats_;  // guarded by pool_mu_
+
+  std::mutex reserve_mu_;  // joins of reserver_
+  std::atomic<bool> reserve_stop_{false};
+  std::thread reserver_;
 };
 
 }  // namespace sealhost::stage_pc1

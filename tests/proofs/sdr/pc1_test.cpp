@@ -283,6 +283,54 @@ TEST(LayerBufferPoolTest, ReusesExactSizesUpToItsLimit) {
   EXPECT_EQ(pool.held_bytes(), 0u);
 }
 
+// layer_buffer_sizes() names what run_pc1 maps: a pool reserved with it serves the whole run
+// (nothing new mapped), the labels are right, and a second reserve of the same shape maps nothing.
+TEST_F(Pc1Test, ReservedBuffersServeTheRunOfThatShape) {
+  const auto& proof = lookup_seal_proof("2KiB-v1.1");
+  const auto& pc = cache("2KiB-v1.1");
+  const uint64_t layer = pc.nodes() * kLabelBytes;
+  EXPECT_EQ(layer_buffer_sizes(proof, 1, 2), (std::vector<uint64_t>{layer, layer}));
+  EXPECT_EQ(layer_buffer_sizes(proof, 4, 2),
+            (std::vector<uint64_t>{2 * layer, 2 * layer, 2 * layer, 2 * layer}));
+  EXPECT_EQ(layer_buffer_sizes(proof, 3, 2),
+            (std::vector<uint64_t>{2 * layer, 2 * layer, layer, layer}));
+  EXPECT_EQ(layer_buffer_sizes(proof, 2, 1), (std::vector<uint64_t>{2 * layer, 2 * layer}));
+  for (const auto& [sectors, threads] : {std::pair<size_t, unsigned>{3, 2}, {1, 2}, {4, 3}}) {
+    LayerBufferPool pool;
+    const auto sizes = layer_buffer_sizes(proof, sectors, threads);
+    uint64_t total = 0;
+    for (const uint64_t b : sizes) total += b;
+    EXPECT_EQ(pool.reserve(sizes), total);
+    EXPECT_EQ(pool.held_bytes(), total);
+    EXPECT_EQ(pool.reserve(sizes), 0u) << "the same shape again maps nothing";
+    std::vector<ReplicaId> rids;
+    std::vector<fs::path> dirs;
+    for (size_t i = 0; i < sectors; ++i) {
+      rids.push_back(replica(static_cast<uint8_t>(90 + i)));
+      dirs.push_back(tmp_.path() / ("r" + std::to_string(sectors) + "-" + std::to_string(threads) +
+                                    "-" + std::to_string(i)));
+    }
+    Pc1Stats stats;
+    auto req = request(proof, pc, rids, dirs, threads, 11);
+    req.buffer_pool = &pool;
+    req.stats = &stats;
+    run_pc1(req);
+    EXPECT_EQ(stats.buffers_mapped, 0u) << sectors << " sectors on " << threads << " threads";
+    EXPECT_EQ(stats.buffers_reused, sizes.size());
+    for (size_t i = 0; i < sectors; ++i) {
+      expect_layers_equal(dirs[i], label_in_memory(pc, rids[i], 11));
+    }
+  }
+  // Stopped at once: nothing mapped; stopped after the first buffer: that one is held.
+  LayerBufferPool pool;
+  EXPECT_EQ(pool.reserve({layer, layer}, [] { return true; }), 0u);
+  EXPECT_EQ(pool.held_bytes(), 0u);
+  int polls = 0;
+  EXPECT_EQ(pool.reserve({uint64_t{4} << 20, uint64_t{4} << 20}, [&] { return ++polls > 3; }),
+            uint64_t{4} << 20);
+  EXPECT_EQ(pool.held_bytes(), uint64_t{4} << 20);
+}
+
 // Runs sharing a pool reuse the buffers of earlier runs (which still hold their labels) and
 // produce the same layers; a cancelled run gives its buffers back too.
 TEST_F(Pc1Test, PooledLayerBuffersGiveTheSameLabels) {

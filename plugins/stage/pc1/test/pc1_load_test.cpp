@@ -52,9 +52,10 @@ TEST_F(LoadedPc1Test, DescribesItselfAndItsOptions) {
   EXPECT_EQ(ref->desc->kind, SEALHOST_KIND_STAGE);
   std::vector<std::string> keys;
   for (size_t i = 0; i < ref->desc->options_len; ++i) keys.push_back(ref->desc->options[i].key);
-  EXPECT_THAT(keys, ::testing::ElementsAre("threads", "batch_size", "parent_cache_dir",
-                                           "verify_cache", "fsync", "layer_io",
-                                           "keep_layer_buffers", "layer_buffer_idle_seconds"));
+  EXPECT_THAT(keys,
+              ::testing::ElementsAre("threads", "batch_size", "parent_cache_dir", "verify_cache",
+                                     "fsync", "layer_io", "keep_layer_buffers",
+                                     "layer_buffer_idle_seconds", "reserve_layer_buffers"));
   EXPECT_EQ(client().stage(), "pc1");
 }
 
@@ -97,6 +98,36 @@ TEST_F(LoadedPc1Test, BadOptionIsRefusedAtCreate) {
   opts.set_text("parent_cache_dir", "");
   EXPECT_THROW(host::ComponentInstance(*ref, host::host_services(), std::move(opts)),
                host::PluginError);
+  // A reservation for an unknown proof type: refused when the component is created, naming the
+  // option.
+  sdk::OptionSet reserve(ref->desc->options, ref->desc->options_len);
+  reserve.apply_defaults();
+  reserve.set_text("parent_cache_dir", (tmp_ / "parents").string());
+  reserve.set_text("reserve_layer_buffers", "StackedDrg3GiBV1_1");
+  try {
+    host::ComponentInstance(*ref, host::host_services(), std::move(reserve));
+    ADD_FAILURE() << "created with a bad reserve_layer_buffers";
+  } catch (const host::PluginError& e) {
+    EXPECT_THAT(e.what(), ::testing::HasSubstr("reserve_layer_buffers")) << e.what();
+  }
+}
+
+// A reservation through the loader: the component comes up and seals a sector of that type.
+TEST_F(LoadedPc1Test, ReservesLayerBuffersWhenCreated) {
+  auto c = client({{"fsync", "false"}, {"reserve_layer_buffers", "2KiB-v1.1"}});
+  const fs::path unsealed = tmp_ / "unsealed";
+  std::ofstream(unsealed, std::ios::binary) << std::string(2048, '\0');
+  Pc1Input in;
+  Pc1SectorInput s;
+  s.sector = {1000, 2, 2048};
+  s.ticket.fill(2);
+  s.unsealed_path = unsealed.string();
+  s.cache_dir = (tmp_ / "cache-r").string();
+  in.sectors.push_back(s);
+  host::JobState job;
+  const auto out = parse_output(c.run(format_input(in), &job));
+  ASSERT_EQ(out.sectors.size(), 1u);
+  EXPECT_EQ(out.sectors[0].layers.size(), 2u);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -59,6 +60,16 @@ std::vector<uint8_t> random_sector(uint64_t size, uint64_t seed) {
   for (auto& x : b) x = static_cast<uint8_t>(rng());
   for (uint64_t i = 31; i < size; i += 32) b[i] &= 0x3f;
   return b;
+}
+
+sdk::Error expect_error(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const sdk::Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected an sdk::Error";
+  return sdk::Error(SEALHOST_OK, "");
 }
 
 class Pc1StageTest : public ::testing::Test {
@@ -178,6 +189,52 @@ TEST_F(Pc1StageTest, LayerBuffersAreKeptForTheNextCallAndReleasedWhenIdle) {
   EXPECT_EQ(unpooled.kept_layer_bytes(), 0u);
 }
 
+// reserve_layer_buffers: a full batch of buffers is mapped at load, the first call maps none,
+// the reservation is not reaped for idleness, and bad settings name the option and the fix.
+TEST_F(Pc1StageTest, ReservedLayerBuffersServeTheFirstCall) {
+  const uint64_t layer_bytes = 64 * 32;  // 2 KiB sector
+  auto o = options(2);
+  o.threads = 2;
+  o.reserve_layer_buffers = "2KiB-v1.1";
+  o.layer_buffer_idle_seconds = 1;
+  Pc1Stage stage(o, sdk::Logger());
+  stage.wait_for_reservation();
+  EXPECT_EQ(stage.kept_layer_bytes(), 4 * layer_bytes) << "two lanes of one sector, 2 layers each";
+  Pc1Input batch;
+  batch.batch = true;
+  for (uint64_t n = 30; n < 32; ++n)
+    batch.sectors.push_back(sector(n, 2048, random_sector(2048, n)));
+  const auto out = stage.seal(batch, sdk::Job(nullptr));
+  EXPECT_EQ(stage.last_run_stats().buffers_mapped, 0u);
+  EXPECT_EQ(stage.last_run_stats().buffers_reused, 4u);
+  const auto& proof = proofs::sdr::lookup_seal_proof("StackedDrg2KiBV1_1");
+  for (const auto& s : out.sectors) {
+    const auto labels =
+        proofs::sdr::label_in_memory(proofs::sdr::Graph(proof), s.replica_id, proof.layers);
+    const auto file = read_all(s.layers.back());
+    EXPECT_TRUE(std::equal(file.begin(), file.end(), labels.label(proof.layers, 0)));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(stage.kept_layer_bytes(), 4 * layer_bytes) << "reserved buffers are not reaped";
+
+  auto bad = o;
+  bad.keep_layer_buffers = false;
+  auto e = expect_error([&] { Pc1Stage s(bad, sdk::Logger()); });
+  EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(e.what()).find("keep_layer_buffers"), std::string::npos) << e.what();
+  bad = o;
+  bad.reserve_layer_buffers = "3GiB-v9";
+  e = expect_error([&] { Pc1Stage s(bad, sdk::Logger()); });
+  EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(e.what()).find("reserve_layer_buffers"), std::string::npos) << e.what();
+  bad = o;
+  bad.reserve_layer_buffers = "64GiB-v1.1";
+  bad.batch_size = 8;  // 8 x 2 x 64 GiB: more than any test machine has
+  e = expect_error([&] { Pc1Stage s(bad, sdk::Logger()); });
+  EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(e.what()).find("of memory are available"), std::string::npos) << e.what();
+}
+
 TEST_F(Pc1StageTest, BatchProducesTheSameLayersAsSingleCalls) {
   auto stage = make();
   Pc1Input batch;
@@ -233,16 +290,6 @@ TEST_F(Pc1StageTest, CancelLeavesNoPartialLayer) {
       EXPECT_EQ(entry.file_size(), (8u << 20)) << name << " is partial";
     }
   }
-}
-
-sdk::Error expect_error(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const sdk::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an sdk::Error";
-  return sdk::Error(SEALHOST_OK, "");
 }
 
 TEST_F(Pc1StageTest, BadInputIsRefusedBeforeAnyFileIsWritten) {

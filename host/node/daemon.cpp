@@ -119,6 +119,16 @@ void Daemon::start() {
   }
   host::ComponentDirectory::global().bind(registry_.get(), std::move(configured));
   host::ComponentDirectory::global().adopt(inst);
+  // Configured stages come up with the daemon: their options are checked now, and what they do
+  // at start (pc1's reserve_layer_buffers) happens before the first sector arrives.
+  for (const auto& [section, c] : config_.components) {
+    if (!section.starts_with("stages.")) continue;
+    try {
+      host::ComponentDirectory::global().get(SEALHOST_KIND_STAGE, c.component);
+    } catch (const host::PluginError& e) {
+      throw std::runtime_error(repo_.config_file().string() + ": [" + section + "] " + e.what());
+    }
+  }
   attach_known_paths();
 
   register_methods();

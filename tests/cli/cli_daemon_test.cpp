@@ -296,6 +296,38 @@ TEST_F(CliTest, SecondDaemonAndBusyPortAreClearErrors) {
   ASSERT_EQ(cli({"stop"}).code, 0);
 }
 
+// Configured stages are created when the daemon starts: a bad option stops the start naming the
+// section and the option; a PC1 layer buffer reservation comes up with the daemon.
+TEST_F(CliTest, ConfiguredStagesComeUpWithTheDaemon) {
+  init();
+  const fs::path cfg = repo_ / "config.toml";
+  const std::string base = slurp(cfg);
+  auto write_config = [&](const std::string& reserve) {
+    std::ofstream(cfg) << base << "\n[stages.pc1]\ncomponent = \"sealhost.stage.pc1\"\n"
+                       << "[stages.pc1.options]\nparent_cache_dir = \""
+                       << (dir_ / "parents").string() << "\"\nreserve_layer_buffers = \"" << reserve
+                       << "\"\n";
+  };
+  write_config("StackedDrg3GiBV1_1");
+  Daemon bad(repo_, dir_ / "bad.log");
+  EXPECT_FALSE(bad.wait_ready());
+  EXPECT_NE(bad.wait_exit(), 0);
+  const std::string log = slurp(dir_ / "bad.log");
+  EXPECT_NE(log.find("[stages.pc1]"), std::string::npos) << log;
+  EXPECT_NE(log.find("reserve_layer_buffers"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(repo_ / "api")) << "a daemon that did not start publishes no api file";
+
+  write_config("2KiB-v1.1");
+  auto d = start();
+  // The reservation (16 KiB: 4 x 2 KiB sectors, two layers each) runs on its own thread.
+  const std::string want = "reserved 16.0 KiB of layer buffers";
+  for (int i = 0; i < 200 && slurp(dir_ / "daemon.log").find(want) == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_NE(slurp(dir_ / "daemon.log").find(want), std::string::npos) << slurp(dir_ / "daemon.log");
+  ASSERT_EQ(cli({"stop"}).code, 0);
+}
+
 TEST_F(CliTest, NoDaemonIsAClearError) {
   init();
   auto r = cli({"info"});

@@ -41,6 +41,20 @@ class LoadedPc1Test : public ::testing::Test {
     return host::StageClient(
         std::make_shared<host::ComponentInstance>(*ref, host::host_services(), std::move(opts)));
   }
+  // PC1 of one 2 KiB sector of zeros through the ABI (sector `number`, ticket bytes `ticket`).
+  Pc1Output seal_zero_2kib(host::StageClient& c, uint64_t number, uint8_t ticket) {
+    const fs::path unsealed = tmp_ / ("unsealed-" + std::to_string(number));
+    std::ofstream(unsealed, std::ios::binary) << std::string(2048, '\0');
+    Pc1Input in;
+    Pc1SectorInput s;
+    s.sector = {1000, number, 2048};
+    s.ticket.fill(ticket);
+    s.unsealed_path = unsealed.string();
+    s.cache_dir = (tmp_ / ("cache-" + std::to_string(number))).string();
+    in.sectors.push_back(s);
+    host::JobState job;
+    return parse_output(c.run(format_input(in), &job));
+  }
   static host::PluginRegistry* registry_;
   sdk::testing::TempDir tmp_{"sealhost-pc1-load"};
 };
@@ -61,17 +75,7 @@ TEST_F(LoadedPc1Test, DescribesItselfAndItsOptions) {
 
 TEST_F(LoadedPc1Test, SealsA2KiBSectorThroughTheAbi) {
   auto c = client({{"fsync", "false"}});
-  const fs::path unsealed = tmp_ / "unsealed";
-  std::ofstream(unsealed, std::ios::binary) << std::string(2048, '\0');
-  Pc1Input in;
-  Pc1SectorInput s;
-  s.sector = {1000, 1, 2048};
-  s.ticket.fill(1);
-  s.unsealed_path = unsealed.string();
-  s.cache_dir = (tmp_ / "cache").string();
-  in.sectors.push_back(s);
-  host::JobState job;
-  const auto out = parse_output(c.run(format_input(in), &job));
+  const auto out = seal_zero_2kib(c, 1, 1);
   ASSERT_EQ(out.sectors.size(), 1u);
   // The 2 KiB zero-sector vector (tests/vectors/e2e.json, e2e.2k.zero.StackedDrg2KiBV1_1).
   EXPECT_EQ(stage::hex(out.sectors[0].replica_id),
@@ -115,17 +119,7 @@ TEST_F(LoadedPc1Test, BadOptionIsRefusedAtCreate) {
 // A reservation through the loader: the component comes up and seals a sector of that type.
 TEST_F(LoadedPc1Test, ReservesLayerBuffersWhenCreated) {
   auto c = client({{"fsync", "false"}, {"reserve_layer_buffers", "2KiB-v1.1"}});
-  const fs::path unsealed = tmp_ / "unsealed";
-  std::ofstream(unsealed, std::ios::binary) << std::string(2048, '\0');
-  Pc1Input in;
-  Pc1SectorInput s;
-  s.sector = {1000, 2, 2048};
-  s.ticket.fill(2);
-  s.unsealed_path = unsealed.string();
-  s.cache_dir = (tmp_ / "cache-r").string();
-  in.sectors.push_back(s);
-  host::JobState job;
-  const auto out = parse_output(c.run(format_input(in), &job));
+  const auto out = seal_zero_2kib(c, 2, 2);
   ASSERT_EQ(out.sectors.size(), 1u);
   EXPECT_EQ(out.sectors[0].layers.size(), 2u);
 }

@@ -49,6 +49,20 @@ Pc1Request request(const SealProof& proof, const ParentCache& cache, std::vector
   return r;
 }
 
+// A batch of n sectors: replica ids replica(seed + i), cache dirs <root>/<tag>-<i>.
+struct Sectors {
+  std::vector<ReplicaId> rids;
+  std::vector<fs::path> dirs;
+};
+Sectors sectors_of(const fs::path& root, const std::string& tag, size_t n, unsigned seed) {
+  Sectors b;
+  for (size_t i = 0; i < n; ++i) {
+    b.rids.push_back(replica(static_cast<uint8_t>(seed + i)));
+    b.dirs.push_back(root / (tag + "-" + std::to_string(i)));
+  }
+  return b;
+}
+
 // Every layer file equals the in-memory labels.
 void expect_layers_equal(const fs::path& dir, const LayerLabels& labels) {
   for (uint32_t l = 1; l <= labels.layers; ++l) {
@@ -179,12 +193,7 @@ TEST_F(Pc1Test, LayerWriteFailureNamesTheFileAndResumes) {
   const auto& proof = lookup_seal_proof("2KiB-v1.1");
   const auto& pc = cache("2KiB-v1.1");
   for (size_t n : {size_t{1}, size_t{3}}) {
-    std::vector<ReplicaId> rids;
-    std::vector<fs::path> dirs;
-    for (size_t i = 0; i < n; ++i) {
-      rids.push_back(replica(static_cast<uint8_t>(40 + i)));
-      dirs.push_back(tmp_.path() / ("w" + std::to_string(n) + "-" + std::to_string(i)));
-    }
+    const auto [rids, dirs] = sectors_of(tmp_.path(), "w" + std::to_string(n), n, 40);
     // A non-empty directory where the writer wants layer 3's temporary file.
     const fs::path blocker = dirs.back() / (layer_file_name(3) + ".tmp");
     fs::create_directories(blocker);
@@ -213,13 +222,8 @@ TEST_F(Pc1Test, BatchEqualsSingle) {
   const auto& pc = cache("2KiB-v1.1");
   for (size_t n : {size_t{5}, size_t{2}}) {
     for (unsigned threads : {1u, 2u}) {
-      std::vector<ReplicaId> rids;
-      std::vector<fs::path> dirs;
-      for (size_t i = 0; i < n; ++i) {
-        rids.push_back(replica(static_cast<uint8_t>(10 + i)));
-        dirs.push_back(tmp_.path() / ("b" + std::to_string(n) + "-" + std::to_string(threads) +
-                                      "-" + std::to_string(i)));
-      }
+      const auto [rids, dirs] =
+          sectors_of(tmp_.path(), "b" + std::to_string(n) + "-" + std::to_string(threads), n, 10);
       Pc1Stats stats;
       auto req = request(proof, pc, rids, dirs, threads, 11);
       req.stats = &stats;
@@ -303,13 +307,8 @@ TEST_F(Pc1Test, ReservedBuffersServeTheRunOfThatShape) {
     EXPECT_EQ(pool.reserve(sizes), total);
     EXPECT_EQ(pool.held_bytes(), total);
     EXPECT_EQ(pool.reserve(sizes), 0u) << "the same shape again maps nothing";
-    std::vector<ReplicaId> rids;
-    std::vector<fs::path> dirs;
-    for (size_t i = 0; i < sectors; ++i) {
-      rids.push_back(replica(static_cast<uint8_t>(90 + i)));
-      dirs.push_back(tmp_.path() / ("r" + std::to_string(sectors) + "-" + std::to_string(threads) +
-                                    "-" + std::to_string(i)));
-    }
+    const auto [rids, dirs] = sectors_of(
+        tmp_.path(), "r" + std::to_string(sectors) + "-" + std::to_string(threads), sectors, 90);
     Pc1Stats stats;
     auto req = request(proof, pc, rids, dirs, threads, 11);
     req.buffer_pool = &pool;
@@ -339,12 +338,8 @@ TEST_F(Pc1Test, PooledLayerBuffersGiveTheSameLabels) {
   const uint64_t pair_bytes = 2 * pc.nodes() * kLabelBytes;  // a lane of two sectors
   LayerBufferPool pool;
   for (int run = 0; run < 3; ++run) {
-    std::vector<ReplicaId> rids;
-    std::vector<fs::path> dirs;
-    for (int i = 0; i < 4; ++i) {
-      rids.push_back(replica(static_cast<uint8_t>(40 + 4 * run + i)));
-      dirs.push_back(tmp_.path() / ("run" + std::to_string(run) + "-" + std::to_string(i)));
-    }
+    const auto [rids, dirs] = sectors_of(tmp_.path(), "run" + std::to_string(run), 4,
+                                         static_cast<unsigned>(40 + 4 * run));
     Pc1Stats stats;
     auto req = request(proof, pc, rids, dirs, 2, 11);
     req.buffer_pool = &pool;

@@ -568,7 +568,7 @@ class Pc1Engine {
   void lane(uint32_t layer, size_t li, bool reporter);
   void lane_serial(uint32_t layer, size_t s, bool reporter);
   void lane_batch(uint32_t layer, size_t li, bool reporter);
-  void lane_pair(uint32_t layer, size_t li, bool reporter, uint8_t* const* headers);
+  void lane_pairs(uint32_t layer, size_t li, bool reporter, uint8_t* const* headers);
   void prefetch_lane(const Lane& lane, bool first, uint64_t v) const;
   void label_layer_pipelined(uint32_t layer);
   void produce(uint32_t layer);
@@ -824,8 +824,10 @@ void Pc1Engine::lane_batch(uint32_t layer, size_t li, bool reporter) {
     for (size_t i = 0; i < k; ++i) std::memcpy(slots[i] + chunk * 32, src + i * 32, 32);
   };
   const uint32_t last = first ? 0 : 8;  // the last block repeats parent 0 (layer 1) or 8
-  if (k == 2 && detail::sha_ni_in_use()) {
-    lane_pair(layer, li, reporter, headers.data());
+  // Even lanes hash in fused pairs, unless 4 streams per call were measured clearly faster (or
+  // forced): then lanes of 4 and more take the plain x4 kernel below.
+  if (k % 2 == 0 && (k == 2 || width_ == 2) && detail::sha_ni_in_use()) {
+    lane_pairs(layer, li, reporter, headers.data());
     return;
   }
   for (uint64_t v = 1; v < nodes_; ++v) {
@@ -847,24 +849,34 @@ void Pc1Engine::lane_batch(uint32_t layer, size_t li, bool reporter) {
   }
 }
 
-// A lane of two sectors with SHA-NI: node v's two streams are hashed while node v+1's parents
-// are copied into the other pair of slots (detail::Gather2), except the parents that are node v
-// itself, patched from its labels afterwards.
-void Pc1Engine::lane_pair(uint32_t layer, size_t li, bool reporter, uint8_t* const* headers) {
+// A lane of an even number of sectors with SHA-NI, hashed in pairs: each pair's node v is two
+// streams while the pair's share of node v+1's parents (64 bytes of each parent's row of k labels)
+// is copied into its other slots (detail::Gather2), except the parents that are node v itself,
+// patched from its labels afterwards. The pairs of a lane read the same parent rows, so the
+// second pair's reads hit the TLB entries and page walks of the first.
+void Pc1Engine::lane_pairs(uint32_t layer, size_t li, bool reporter, uint8_t* const* headers) {
   const Lane& lane = lanes_[li];
   const bool first = layer == 1;
   const ParentCache& cache = *req_.parent_cache;
-  constexpr uint64_t stride = 2 * kLabelBytes;
+  const size_t k = lane.sectors.size();
+  const size_t pairs = k / 2;
+  const uint64_t stride = lane.stride;
   uint8_t* cur = lane.cur->data();
   const uint8_t* prev = lane.prev->data();
-  alignas(64) uint8_t slot_mem[2][2][kSlotBytes];  // [pair][sector]
-  uint8_t* slots[2][2] = {{slot_mem[0][0], slot_mem[0][1]}, {slot_mem[1][0], slot_mem[1][1]}};
-  for (auto& pair : slot_mem) {
-    for (uint8_t* sl : pair) detail::init_slot_tail(sl);
+  // slots[parity][sector]: node v's slots are parity (v & 1) ^ 1 (so node 1 uses parity 0).
+  std::vector<uint8_t> storage(2 * k * kSlotBytes + 64);
+  uint8_t* base = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
+  std::vector<uint8_t*> slots[2];
+  for (int parity = 0; parity < 2; ++parity) {
+    for (size_t i = 0; i < k; ++i) {
+      slots[parity].push_back(base + (parity * k + i) * kSlotBytes);
+      detail::init_slot_tail(slots[parity].back());
+    }
   }
-  // Node `v`'s gather into slot pair `pair`, leaving out parents equal to `skip` (the node being
-  // hashed); returns the chunks left out.
-  auto plan = [&](uint64_t v, int pair, uint64_t skip, detail::Gather2& g) {
+  // Node v's gather for pair 0 into the slots of `parity`, leaving out parents equal to `skip`
+  // (the node being hashed); returns the chunks left out. Pair q's gather is the same shifted by
+  // 64 q bytes in the rows and 2 q sectors in the slots.
+  auto plan = [&](uint64_t v, int parity, uint64_t skip, detail::Gather2& g) {
     const uint32_t* p = cache.parents(v);
     uint32_t self = 0;
     for (uint32_t i = 0; i < kBaseDegree; ++i) {
@@ -878,11 +890,20 @@ void Pc1Engine::lane_pair(uint32_t layer, size_t li, bool reporter, uint8_t* con
     for (uint32_t i = kBaseDegree; i < kDegree; ++i) {
       g.src[i] = first ? nullptr : prev + uint64_t{p[i]} * stride;
     }
-    g.dst[0] = slots[pair][0];
-    g.dst[1] = slots[pair][1];
+    g.dst[0] = slots[parity][0];
+    g.dst[1] = slots[parity][1];
     const uint32_t last = first ? 0 : 8;
     g.last = (self >> last & 1) != 0 ? -1 : static_cast<int>(last);
     return self;
+  };
+  auto for_pair = [&](const detail::Gather2& g0, int parity, size_t q) {
+    detail::Gather2 g = g0;
+    for (const uint8_t*& src : g.src) {
+      if (src != nullptr) src += 64 * q;
+    }
+    g.dst[0] = slots[parity][2 * q];
+    g.dst[1] = slots[parity][2 * q + 1];
+    return g;
   };
   auto copy_now = [](const detail::Gather2& g) {
     for (int i = 0; i < 14; ++i) {
@@ -895,32 +916,40 @@ void Pc1Engine::lane_pair(uint32_t layer, size_t li, bool reporter, uint8_t* con
   };
   detail::Gather2 next;
   plan(1, 0, UINT64_MAX, next);  // node 1: every parent is final
-  copy_now(next);
-  for (uint8_t* const hd : {headers[0], headers[1]}) detail::set_header_node(hd, 1);
+  for (size_t q = 0; q < pairs; ++q) copy_now(for_pair(next, 0, q));
+  for (size_t i = 0; i < k; ++i) detail::set_header_node(headers[i], 1);
   for (uint64_t v = 1; v < nodes_; ++v) {
     prefetch_lane(lane, first, v);
-    const int pair = static_cast<int>(v & 1) ^ 1;  // node v's slots: pair 0 for odd v
+    const int parity = static_cast<int>(v & 1) ^ 1;
     uint32_t self = 0;
     if (v + 1 < nodes_) {
-      self = plan(v + 1, pair ^ 1, v, next);
+      self = plan(v + 1, parity ^ 1, v, next);
     } else {
-      next = detail::Gather2{};
-      next.dst[0] = slots[pair ^ 1][0];
-      next.dst[1] = slots[pair ^ 1][1];
+      next = detail::Gather2{};  // nothing to gather after the last node
     }
-    const uint8_t* cur_slots[2] = {slots[pair][0], slots[pair][1]};
-    uint8_t* out[2] = {cur + v * stride, cur + v * stride + kLabelBytes};
-    detail::hash_nodes_gather_sha_ni_2(headers, cur_slots, first, out, next);
+    uint8_t* const row = cur + v * stride;
+    for (size_t q = 0; q < pairs; ++q) {
+      const uint8_t* cur_slots[2] = {slots[parity][2 * q], slots[parity][2 * q + 1]};
+      uint8_t* out[2] = {row + 64 * q, row + 64 * q + kLabelBytes};
+      if (q == 0) {
+        detail::hash_nodes_gather_sha_ni_2(headers, cur_slots, first, out, next);
+      } else {
+        detail::hash_nodes_gather_sha_ni_2(headers + 2 * q, cur_slots, first, out,
+                                           for_pair(next, parity ^ 1, q));
+      }
+    }
     // Node v+1's parents that are node v, from the labels just written.
     for (uint32_t i = 0; self != 0 && i < kBaseDegree; ++i) {
       if ((self >> i & 1) == 0) continue;
-      for (int s = 0; s < 2; ++s) {
-        std::memcpy(slots[pair ^ 1][s] + 32 * i, out[s], 32);
-        if (first && i == 0) std::memcpy(slots[pair ^ 1][s] + kLastBlockOffset, out[s], 32);
+      for (size_t s = 0; s < k; ++s) {
+        std::memcpy(slots[parity ^ 1][s] + 32 * i, row + s * kLabelBytes, 32);
+        if (first && i == 0) {
+          std::memcpy(slots[parity ^ 1][s] + kLastBlockOffset, row + s * kLabelBytes, 32);
+        }
       }
     }
     if (v + 1 < nodes_) {
-      for (uint8_t* const hd : {headers[0], headers[1]}) detail::set_header_node(hd, v + 1);
+      for (size_t i = 0; i < k; ++i) detail::set_header_node(headers[i], v + 1);
     }
     after_node(layer, v, li, reporter);
   }

@@ -217,10 +217,12 @@ TEST_F(Pc1Test, LayerWriteFailureNamesTheFileAndResumes) {
 }
 
 TEST_F(Pc1Test, BatchEqualsSingle) {
-  // 5 sectors: one 4-stream group and one single stream; 2 sectors: one 2-stream group.
+  // Lanes (sectors per thread) of 5 and of 3: odd, the plain kernels (4-stream group, pairs, a
+  // single stream); of 2, 4 and 8: the fused pairs with SHA-NI at width 2, pairs sharing parent
+  // rows for 4 and 8 (the plain 4-stream kernel at width 4).
   const auto& proof = lookup_seal_proof("2KiB-v1.1");
   const auto& pc = cache("2KiB-v1.1");
-  for (size_t n : {size_t{5}, size_t{2}}) {
+  for (size_t n : {size_t{5}, size_t{2}, size_t{8}}) {
     for (unsigned threads : {1u, 2u}) {
       const auto [rids, dirs] =
           sectors_of(tmp_.path(), "b" + std::to_string(n) + "-" + std::to_string(threads), n, 10);

@@ -105,6 +105,18 @@ class FakeJob {
 
 using ErrorCapture = sdk::ErrorSink;
 
+// The sdk::Error that fn throws. When fn returns normally: an Error with SEALHOST_OK and a message
+// saying so, which fails any expectation on the code or on a fragment of the message.
+template <class Fn>
+Error error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e;
+  }
+  return Error(SEALHOST_OK, "no sdk::Error: the call returned normally");
+}
+
 // A fresh directory under the system temp dir (or `parent`), removed with everything in it at
 // scope exit.
 class TempDir {

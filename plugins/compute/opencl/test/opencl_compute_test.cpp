@@ -23,6 +23,7 @@ namespace {
 
 namespace poseidon = proofs::poseidon;
 using proofs::field::Fr;
+using sdk::testing::error_of;
 using ::testing::HasSubstr;
 using Bytes = std::vector<uint8_t>;
 
@@ -70,16 +71,6 @@ OpenClOptions options(size_t batch_size = 0, uint64_t memory_limit = 0, size_t l
   o.memory_limit = memory_limit;
   o.local_size = local_size;
   return o;
-}
-
-template <class Fn>
-sdk::Error error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const sdk::Error& e) {
-    return e;
-  }
-  return {SEALHOST_OK, "no error"};
 }
 
 const sdk::Job kNoJob{nullptr};

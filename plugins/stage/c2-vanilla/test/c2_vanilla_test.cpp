@@ -30,6 +30,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace sdr = proofs::sdr;
+using sdk::testing::error_of;
 using ::testing::HasSubstr;
 
 std::string read(const fs::path& p) {
@@ -99,16 +100,6 @@ class C2VanillaTest : public ::testing::Test {
 sdk::testing::TempDir* C2VanillaTest::dir_ = nullptr;
 std::string* C2VanillaTest::phase1_ = nullptr;
 proofs::merkle::Node C2VanillaTest::comm_r_{};
-
-sdk::Error error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const sdk::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an sdk::Error";
-  return sdk::Error(SEALHOST_OK, "");
-}
 
 TEST_F(C2VanillaTest, BundlesVerifiedProofsAndTheBundleVerifiesAgain) {
   C2VanillaStage stage{sdk::Logger()};

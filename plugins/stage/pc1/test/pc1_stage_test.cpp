@@ -14,7 +14,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iterator>
 #include <random>
 #include <string>
@@ -25,6 +24,7 @@ namespace sealhost::stage_pc1 {
 namespace {
 
 namespace fs = std::filesystem;
+using sdk::testing::error_of;
 using ::testing::HasSubstr;
 
 nlohmann::json vector_expected(const std::string& id) {
@@ -60,16 +60,6 @@ std::vector<uint8_t> random_sector(uint64_t size, uint64_t seed) {
   for (auto& x : b) x = static_cast<uint8_t>(rng());
   for (uint64_t i = 31; i < size; i += 32) b[i] &= 0x3f;
   return b;
-}
-
-sdk::Error expect_error(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const sdk::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected an sdk::Error";
-  return sdk::Error(SEALHOST_OK, "");
 }
 
 class Pc1StageTest : public ::testing::Test {
@@ -219,18 +209,18 @@ TEST_F(Pc1StageTest, ReservedLayerBuffersServeTheFirstCall) {
 
   auto bad = o;
   bad.keep_layer_buffers = false;
-  auto e = expect_error([&] { Pc1Stage s(bad, sdk::Logger()); });
+  auto e = error_of([&] { Pc1Stage s(bad, sdk::Logger()); });
   EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
   EXPECT_NE(std::string(e.what()).find("keep_layer_buffers"), std::string::npos) << e.what();
   bad = o;
   bad.reserve_layer_buffers = "3GiB-v9";
-  e = expect_error([&] { Pc1Stage s(bad, sdk::Logger()); });
+  e = error_of([&] { Pc1Stage s(bad, sdk::Logger()); });
   EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
   EXPECT_NE(std::string(e.what()).find("reserve_layer_buffers"), std::string::npos) << e.what();
   bad = o;
   bad.reserve_layer_buffers = "64GiB-v1.1";
   bad.batch_size = 8;  // 8 x 2 x 64 GiB: more than any test machine has
-  e = expect_error([&] { Pc1Stage s(bad, sdk::Logger()); });
+  e = error_of([&] { Pc1Stage s(bad, sdk::Logger()); });
   EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
   EXPECT_NE(std::string(e.what()).find("of memory are available"), std::string::npos) << e.what();
 }
@@ -298,7 +288,7 @@ TEST_F(Pc1StageTest, BadInputIsRefusedBeforeAnyFileIsWritten) {
   {
     auto bad = s;
     write_file(bad.unsealed_path, std::vector<uint8_t>(1000, 0));
-    auto e = expect_error([&] { stage.seal(one(bad), sdk::Job(nullptr)); });
+    auto e = error_of([&] { stage.seal(one(bad), sdk::Job(nullptr)); });
     EXPECT_EQ(e.code(), SEALHOST_E_FAILED_PRECONDITION);
     EXPECT_THAT(e.what(), HasSubstr("1000 bytes"));
     write_file(bad.unsealed_path, std::vector<uint8_t>(2048, 0));
@@ -306,20 +296,20 @@ TEST_F(Pc1StageTest, BadInputIsRefusedBeforeAnyFileIsWritten) {
   {
     auto bad = s;
     bad.unsealed_path += "-missing";
-    EXPECT_EQ(expect_error([&] { stage.seal(one(bad), sdk::Job(nullptr)); }).code(),
+    EXPECT_EQ(error_of([&] { stage.seal(one(bad), sdk::Job(nullptr)); }).code(),
               SEALHOST_E_NOT_FOUND);
   }
   {
     auto bad = s;
     bad.proof = "StackedDrg8MiBV1_1";
-    auto e = expect_error([&] { stage.seal(one(bad), sdk::Job(nullptr)); });
+    auto e = error_of([&] { stage.seal(one(bad), sdk::Job(nullptr)); });
     EXPECT_EQ(e.code(), SEALHOST_E_INVALID_ARGUMENT);
     EXPECT_THAT(e.what(), HasSubstr("8388608"));
   }
   {
     auto bad = s;
     bad.proof = "StackedDrg2KiBV9";
-    auto e = expect_error([&] { stage.seal(one(bad), sdk::Job(nullptr)); });
+    auto e = error_of([&] { stage.seal(one(bad), sdk::Job(nullptr)); });
     EXPECT_THAT(e.what(), HasSubstr("StackedDrg2KiBV1_1")) << "lists the valid names";
   }
   {
@@ -327,23 +317,22 @@ TEST_F(Pc1StageTest, BadInputIsRefusedBeforeAnyFileIsWritten) {
     batch.batch = true;
     batch.sectors = {s, sector(7, 2048, std::vector<uint8_t>(2048, 0)),
                      sector(8, 2048, std::vector<uint8_t>(2048, 0))};
-    auto e = expect_error([&] { stage.seal(batch, sdk::Job(nullptr)); });
+    auto e = error_of([&] { stage.seal(batch, sdk::Job(nullptr)); });
     EXPECT_THAT(e.what(), HasSubstr("batch_size"));
     batch.sectors.pop_back();
     batch.sectors[1].proof = "2KiB-synth";
-    EXPECT_THAT(expect_error([&] { stage.seal(batch, sdk::Job(nullptr)); }).what(),
+    EXPECT_THAT(error_of([&] { stage.seal(batch, sdk::Job(nullptr)); }).what(),
                 HasSubstr("shares one proof type"));
     batch.sectors[1].proof.clear();
     batch.sectors[1].cache_dir = batch.sectors[0].cache_dir;
-    EXPECT_THAT(expect_error([&] { stage.seal(batch, sdk::Job(nullptr)); }).what(),
-                HasSubstr("own"));
+    EXPECT_THAT(error_of([&] { stage.seal(batch, sdk::Job(nullptr)); }).what(), HasSubstr("own"));
   }
   EXPECT_FALSE(fs::exists(s.cache_dir)) << "nothing written for refused inputs";
   {
     // A CommD mismatch is found after tree_d; the fresh tree_d is removed again.
     auto bad = s;
     bad.unsealed_cid = proofs::cid::piece_cid_v1(proofs::commp::zero_piece_commitment(1024));
-    auto e = expect_error([&] { stage.seal(one(bad), sdk::Job(nullptr)); });
+    auto e = error_of([&] { stage.seal(one(bad), sdk::Job(nullptr)); });
     EXPECT_EQ(e.code(), SEALHOST_E_FAILED_PRECONDITION);
     EXPECT_THAT(e.what(), HasSubstr("CommD"));
     EXPECT_FALSE(fs::exists(fs::path(bad.cache_dir) / "sc-02-data-tree-d.dat"));
@@ -365,18 +354,18 @@ TEST(Pc1Records, RoundTripAndStrictness) {
   EXPECT_EQ(back.sectors[0].unsealed_cid, s.unsealed_cid);
   EXPECT_FALSE(back.batch);
 
-  auto e = expect_error([] {
+  auto e = error_of([] {
     parse_input(R"({"v":1,"sector":{"miner":1,"number":2,"size":2048},"ticket":")" +
                 std::string(64, '0') + R"(","unsealed_path":"/u","cache_dir":"/c","tiket":1})");
   });
   EXPECT_THAT(e.what(), HasSubstr("tiket"));
-  EXPECT_THAT(expect_error([] { parse_input(R"({"v":2})"); }).what(), HasSubstr("version"));
-  EXPECT_THAT(expect_error([] {
+  EXPECT_THAT(error_of([] { parse_input(R"({"v":2})"); }).what(), HasSubstr("version"));
+  EXPECT_THAT(error_of([] {
                 parse_input(R"({"v":1,"sector":{"miner":1,"number":2,"size":2048},"ticket":"zz",)"
                             R"("unsealed_path":"/u","cache_dir":"/c"})");
               }).what(),
               HasSubstr("ticket"));
-  EXPECT_THAT(expect_error([] { parse_input(R"({"v":1,"sectors":[]})"); }).what(),
+  EXPECT_THAT(error_of([] { parse_input(R"({"v":1,"sectors":[]})"); }).what(),
               HasSubstr("non-empty"));
 
   Pc1Output out;

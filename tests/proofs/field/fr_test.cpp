@@ -224,27 +224,28 @@ TEST(Fr, AdxDotAccumulatorMatchesSumOfProducts) {
   const Fr pm1 = -Fr::one();
   for (size_t n : {1, 2, 9, 12, 37, 64}) {
     for (int rep = 0; rep < 50; ++rep) {
+      // rep 0: all operands r-1, the largest accumulator value.
+      auto operand = [&] { return rep == 0 ? pm1 : random_fr(rng); };
+      // Adds products j in [from, n) to acc and to expect.
+      auto add_products = [&](DotAccumulator& acc, Fr& expect, size_t from) {
+        for (size_t j = from; j < n; ++j) {
+          const Fr a = operand();
+          const Fr b = operand();
+          acc.add_product(scale_for_dot(a), b);
+          expect += a * b;
+        }
+      };
       DotAccumulator acc;
       Fr expect;
-      for (size_t j = 0; j < n; ++j) {
-        // rep 0: all operands r-1, the largest accumulator value.
-        const Fr a = rep == 0 ? pm1 : random_fr(rng);
-        const Fr b = rep == 0 ? pm1 : random_fr(rng);
-        acc.add_product(scale_for_dot(a), b);
-        expect += a * b;
-      }
+      add_products(acc, expect, 0);
       ASSERT_EQ(acc.reduce(), expect) << n << " terms, rep " << rep;
       // Same sum started from the first product (constructor) instead of from zero.
       rng.seed(1000 + rep);
-      const Fr a0 = rep == 0 ? pm1 : random_fr(rng), b0 = rep == 0 ? pm1 : random_fr(rng);
+      const Fr a0 = operand();
+      const Fr b0 = operand();
       DotAccumulator started(scale_for_dot(a0), b0);
       Fr expect2 = a0 * b0;
-      for (size_t j = 1; j < n; ++j) {
-        const Fr a = rep == 0 ? pm1 : random_fr(rng);
-        const Fr b = rep == 0 ? pm1 : random_fr(rng);
-        started.add_product(scale_for_dot(a), b);
-        expect2 += a * b;
-      }
+      add_products(started, expect2, 1);
       ASSERT_EQ(started.reduce(), expect2) << n << " terms from the constructor, rep " << rep;
     }
   }
